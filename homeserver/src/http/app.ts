@@ -1,0 +1,27 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from '../log/logger.js';
+import type { HttpMetrics } from '../metrics/http.js';
+import { cors, errorHandler, requestContext, unmatched } from './middleware.js';
+
+export interface AppOptions {
+  log: Logger;
+  metrics?: HttpMetrics | undefined;
+  maxJsonBodyBytes: number;
+  /** Each component adds its routes here. */
+  mountRoutes(router: Router): void;
+}
+
+export function createApp(options: AppOptions): { app: Koa; router: Router } {
+  const app = new Koa({ proxy: false });
+  // Errors are rendered by errorHandler; Koa's own printer would log them a second time.
+  app.silent = true;
+  const router = new Router();
+  options.mountRoutes(router);
+  app.use(requestContext(options.log, options.metrics, options.maxJsonBodyBytes));
+  app.use(cors());
+  app.use(errorHandler(options.log));
+  app.use(unmatched(router));
+  app.use(router.routes());
+  return { app, router };
+}

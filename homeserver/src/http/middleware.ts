@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type Router from '@koa/router';
+import type { Logger } from '../log/logger.js';
+import type { HttpMetrics } from '../metrics/http.js';
+import { errors, MatrixError } from './errors.js';
+
+export interface RequestState {
+  requestId: string;
+  maxJsonBodyBytes: number;
+}
+
+/** Gives each request an ID, then logs and measures it once it is answered. */
+export function requestContext(log: Logger, metrics: HttpMetrics | undefined, maxJsonBodyBytes: number): Middleware {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const state = ctx.state as RequestState;
+    state.requestId = randomBytes(6).toString('base64url');
+    state.maxJsonBodyBytes = maxJsonBodyBytes;
+    try {
+      await next();
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
+      metrics?.observe(ctx.method, route, ctx.status, seconds);
+      // The path without its query: access tokens may travel in `?access_token=`.
+      log.info(
+        { reqId: state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, durationMs: Math.round(seconds * 1e4) / 10 },
+        'request',
+      );
+    }
+  };
+}
+
+/** The spec's recommended CORS headers on every response; OPTIONS is answered without running any endpoint logic. */
+export function cors(): Middleware {
+  return async (ctx, next) => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    ctx.set('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+    ctx.set('Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization');
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 204;
+      return;
+    }
+    await next();
+  };
+}
+
+/** Renders every failure as Matrix error JSON; unexpected ones are logged and become 500 M_UNKNOWN. */
+export function errorHandler(log: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const matrix = err instanceof MatrixError ? err : undefined;
+      if (!matrix) {
+        log.error({ err, reqId: (ctx.state as RequestState).requestId, route: ctx._matchedRoute }, 'request failed');
+      }
+      const e = matrix ?? errors.unknown();
+      ctx.status = e.status;
+      for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+      ctx.body = e.toJSON();
+    }
+  };
+}
+
+/**
+ * After the router: a path no route knows is 404 M_UNRECOGNIZED; a known path asked with another
+ * method is 405 M_UNRECOGNIZED, as the spec asks, with `Allow` listing what would work.
+ */
+export function unmatched(router: Router): Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined || ctx.status !== 404) return;
+    const match = router.match(ctx.path, ctx.method);
+    const methods = new Set(match.path.flatMap((layer) => layer.methods));
+    if (match.route || methods.size === 0) throw errors.unrecognized();
+    ctx.set('Allow', [...methods, 'OPTIONS'].join(', '));
+    throw errors.methodNotAllowed();
+  };
+}
