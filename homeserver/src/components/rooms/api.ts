@@ -1,0 +1,16 @@
+import type { Requester } from '../../http/auth.js';
+import type { PersistedListener } from './pipeline/bus.js';
+
+/** What other components may ask of the rooms component. */
+export interface RoomsApi {
+  /** Called after events are committed (sync, federation, push subscribe here). */
+  onPersisted(listener: PersistedListener): () => void;
+  /** The rooms a user is joined to now. */
+  joinedRooms(userId: string): Promise<string[]>;
+  /** Sends a new member event with the user's new profile into every room they are joined to. */
+  updateProfileInRooms(userId: string, profile: { displayname?: string | undefined; avatar_url?: string | undefined }): Promise<void>;
+  /** Leaves (or rejects invites to) every room, as account deactivation does. */
+  leaveAllRooms(requester: Requester): Promise<void>;
+  /** The highest event stream position every writer has finished. */
+  currentStreamPosition(): number;
+}

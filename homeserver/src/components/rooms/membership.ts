@@ -1,0 +1,90 @@
+import type { JsonObject } from '../../core/json.js';
+import { errors, MatrixError } from '../../http/errors.js';
+import type { Requester } from '../../http/auth.js';
+import type { StoredEvent } from './storage/events.js';
+import type { RoomWriter } from './pipeline/writer.js';
+import type { CurrentState } from './state/current-state.js';
+
+/** What rooms need to know of users; the users component provides it. */
+export interface ProfileSource {
+  /** Undefined for users this server does not know. */
+  getProfile(userId: string): Promise<{ displayname?: string | undefined; avatar_url?: string | undefined } | undefined>;
+}
+
+export type MembershipAction = 'join' | 'invite' | 'leave' | 'kick' | 'ban' | 'unban' | 'knock';
+
+/**
+ * Membership changes our users ask for. The auth rules decide what is allowed; this layer fills in
+ * profiles, refuses the no-ops the spec's endpoints refuse, and turns a rule failure into 403.
+ */
+export class Memberships {
+  constructor(
+    private readonly writer: RoomWriter,
+    private readonly current: CurrentState,
+    private readonly profiles: ProfileSource,
+  ) {}
+
+  async change(requester: Requester, roomId: string, action: MembershipAction, target: string, reason?: string, extra: JsonObject = {}): Promise<StoredEvent> {
+    const info = await this.current.info(roomId);
+    if (!info) {
+      // Joining or knocking on rooms of other servers arrives with federation.
+      throw action === 'join' || action === 'knock' ? errors.notFound('No known servers to join this room through') : errors.forbidden('Unknown room');
+    }
+    const own = action === 'join' || action === 'leave' || action === 'knock';
+    if (own && target !== requester.userId) throw errors.forbidden('Cannot change the membership of another user this way');
+    const targetNow = await this.current.membership(roomId, target);
+    let membership: string;
+    switch (action) {
+      case 'join': {
+        membership = 'join';
+        // Joining again changes nothing: answer with the join that stands.
+        const existing = targetNow === 'join' ? await this.current.event(roomId, 'm.room.member', target) : undefined;
+        if (existing) return existing;
+        break;
+      }
+      case 'knock':
+        membership = 'knock';
+        if (targetNow === 'join') throw errors.forbidden('You are already in the room');
+        break;
+      case 'invite':
+        membership = 'invite';
+        if (targetNow === 'join') throw errors.forbidden(`${target} is already in the room`);
+        if (targetNow === 'ban') throw errors.forbidden(`${target} is banned from the room`);
+        break;
+      case 'leave':
+        membership = 'leave';
+        if (targetNow === undefined || targetNow === 'leave') throw errors.forbidden('You are not in the room');
+        break;
+      case 'kick':
+        membership = 'leave';
+        if (targetNow !== 'join' && targetNow !== 'invite' && targetNow !== 'knock') throw errors.forbidden(`${target} is not in the room`);
+        break;
+      case 'ban':
+        membership = 'ban';
+        break;
+      case 'unban':
+        membership = 'leave';
+        if (targetNow !== 'ban') throw errors.forbidden(`${target} is not banned`);
+        break;
+    }
+    const content: JsonObject = { ...extra, membership };
+    if (reason !== undefined) content.reason = reason;
+    if (membership === 'join' || membership === 'invite' || membership === 'knock') {
+      const profile = await this.profiles.getProfile(target);
+      if (membership === 'invite' && profile === undefined && isLocal(target, requester.userId)) {
+        throw new MatrixError(404, 'M_NOT_FOUND', `Unknown user ${target}`);
+      }
+      if (profile?.displayname !== undefined) content.displayname = profile.displayname;
+      if (profile?.avatar_url !== undefined) content.avatar_url = profile.avatar_url;
+    }
+    const [event] = await this.writer.append(roomId, [{ type: 'm.room.member', state_key: target, sender: requester.userId, content }]);
+    return event!;
+  }
+}
+
+const serverNameOf = (userId: string): string => userId.slice(userId.indexOf(':') + 1);
+
+/** Whether `userId` belongs to the same server as `ours`. */
+export function isLocal(userId: string, ours: string): boolean {
+  return serverNameOf(userId) === serverNameOf(ours);
+}

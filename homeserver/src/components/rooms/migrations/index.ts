@@ -1,0 +1,130 @@
+import type { Migration } from '../../../db/migrations.js';
+
+export const migrations: readonly Migration[] = [
+  {
+    name: 'rooms/001_event_graph',
+    async up(db) {
+      await db.schema.createTable('rooms', (t) => {
+        t.text('room_id').primary();
+        t.text('room_version').notNullable();
+        t.text('creator').nullable();
+        /** Listed in this server's published room directory. */
+        t.boolean('is_public').notNullable().defaultTo(false);
+        t.bigInteger('created_ts').notNullable();
+        /** The state group holding the room's current (resolved) state. */
+        t.bigInteger('current_state_group').nullable();
+      });
+      // Every event this server holds. stream_ordering is the order we persisted them in (what sync
+      // follows); depth orders history (what /messages follows).
+      await db.schema.createTable('events', (t) => {
+        t.bigInteger('stream_ordering').primary();
+        t.text('event_id').notNullable().unique();
+        t.text('room_id').notNullable();
+        t.bigInteger('depth').notNullable();
+        t.text('type').notNullable();
+        t.text('state_key').nullable();
+        t.text('sender').notNullable();
+        t.bigInteger('origin_server_ts').notNullable();
+        /** The PDU as received or built, as JSON text: parsed on read, never re-encoded on write. */
+        t.text('json').notNullable();
+        /** Known, but not part of the room's timeline (e.g. an auth event fetched for a check). */
+        t.boolean('outlier').notNullable().defaultTo(false);
+        t.text('rejected_reason').nullable();
+        t.boolean('soft_failed').notNullable().defaultTo(false);
+        /** State groups before and after the event (after differs only for state events). */
+        t.bigInteger('state_before').nullable();
+        t.bigInteger('state_after').nullable();
+        /** For state events: the event this one replaced at its (type, state_key), for prev_content. */
+        t.text('replaces_state').nullable();
+        /** For events our clients sent: the device and transaction ID, echoed back to that device. */
+        t.text('sender_device').nullable();
+        t.text('txn_id').nullable();
+        t.index(['room_id', 'depth', 'stream_ordering']);
+        t.index(['room_id', 'stream_ordering']);
+        t.index(['room_id', 'origin_server_ts']);
+      });
+      await db.schema.createTable('event_edges', (t) => {
+        t.text('event_id').notNullable();
+        t.text('prev_event_id').notNullable();
+        t.text('room_id').notNullable();
+        t.primary(['event_id', 'prev_event_id']);
+        t.index(['prev_event_id']);
+      });
+      await db.schema.createTable('room_forward_extremities', (t) => {
+        t.text('room_id').notNullable();
+        t.text('event_id').notNullable();
+        t.primary(['room_id', 'event_id']);
+      });
+      // State snapshots: a group is its parent plus a delta; a chain is cut by a full copy every so
+      // often, so storage grows with state changes, not with events times room size.
+      await db.schema.createTable('state_groups', (t) => {
+        t.bigIncrements('id').primary();
+        t.text('room_id').notNullable();
+        t.bigInteger('parent').nullable();
+        /** How many deltas lie between this group and the full copy it stands on. */
+        t.integer('chain_length').notNullable();
+      });
+      await db.schema.createTable('state_group_entries', (t) => {
+        t.bigInteger('group_id').notNullable();
+        t.text('type').notNullable();
+        t.text('state_key').notNullable();
+        /** Null in a delta: the entry was removed by state resolution. */
+        t.text('event_id').nullable();
+        t.primary(['group_id', 'type', 'state_key']);
+      });
+      await db.schema.createTable('current_state', (t) => {
+        t.text('room_id').notNullable();
+        t.text('type').notNullable();
+        t.text('state_key').notNullable();
+        t.text('event_id').notNullable();
+        t.primary(['room_id', 'type', 'state_key']);
+      });
+      // Current membership of every user in every room, with the position it last changed at: what
+      // joined_rooms and sync read.
+      await db.schema.createTable('room_memberships', (t) => {
+        t.text('room_id').notNullable();
+        t.text('user_id').notNullable();
+        t.text('membership').notNullable();
+        t.text('event_id').notNullable();
+        t.bigInteger('stream_ordering').notNullable();
+        t.boolean('forgotten').notNullable().defaultTo(false);
+        t.primary(['room_id', 'user_id']);
+        t.index(['user_id', 'membership']);
+        t.index(['user_id', 'stream_ordering']);
+      });
+      await db.schema.createTable('event_relations', (t) => {
+        t.text('event_id').primary();
+        t.text('room_id').notNullable();
+        t.text('relates_to').notNullable();
+        t.text('rel_type').notNullable();
+        t.text('aggregation_key').nullable();
+        t.text('sender').notNullable();
+        t.text('type').notNullable();
+        t.bigInteger('stream_ordering').notNullable();
+        t.index(['relates_to', 'rel_type']);
+      });
+      await db.schema.createTable('redactions', (t) => {
+        t.text('event_id').primary();
+        t.text('redacts').notNullable();
+        t.text('room_id').notNullable();
+        t.index(['redacts']);
+      });
+      await db.schema.createTable('room_aliases', (t) => {
+        t.text('alias').primary();
+        t.text('room_id').notNullable();
+        t.text('creator').notNullable();
+        t.bigInteger('created_ts').notNullable();
+        t.index(['room_id']);
+      });
+      // Idempotent sends: the same (device, txnId) returns the first event again.
+      await db.schema.createTable('event_txn_ids', (t) => {
+        t.text('user_id').notNullable();
+        t.text('device_id').notNullable();
+        t.text('txn_id').notNullable();
+        t.text('event_id').notNullable();
+        t.bigInteger('created_ts').notNullable();
+        t.primary(['user_id', 'device_id', 'txn_id']);
+      });
+    },
+  },
+];

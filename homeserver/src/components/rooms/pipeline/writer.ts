@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { authEventSelection, checkEventAuth, type AuthState } from '../../../core/auth/index.js';
+import { stateKey, type RoomEvent, type StateMap } from '../../../core/events.js';
+import { computeRoomIdV12 } from '../../../core/ids.js';
+import type { RoomVersion } from '../../../core/room-versions.js';
+import { errors } from '../../../http/errors.js';
+import type { StreamIdGenerator } from '../../../streams/stream-id.js';
+import { KeyedQueue } from '../../../util/keyed-queue.js';
+import type { ServerSigningKey } from '../../federation/signing-key.js';
+import { toRoomEvent, type EventStore, type StoredEvent } from '../storage/events.js';
+import type { StateGroups } from '../state/state-groups.js';
+import { buildEvent, type EventTemplate, type Tips } from './build.js';
+import type { RoomEventBus } from './bus.js';
+import { persistLinear, type PendingEvent } from './persist.js';
+import type { RoomInfo, RoomInfos } from './room-info.js';
+
+export interface WriterDeps {
+  db: Knex;
+  events: EventStore;
+  groups: StateGroups;
+  infos: RoomInfos;
+  stream: StreamIdGenerator;
+  bus: RoomEventBus;
+  serverName: string;
+  signingKey: ServerSigningKey;
+}
+
+export interface SendOptions {
+  /** The sending device and its transaction ID: makes the send idempotent and is echoed back. */
+  device?: string;
+  txnId?: string;
+}
+
+/**
+ * The local half of the one event pipeline: build → check → persist → notify, one room at a time.
+ * Every event our users cause passes through `append` (or `createRoom` for a room's first events).
+ */
+export class RoomWriter {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly deps: WriterDeps) {}
+
+  /** Creates a room from its create event template followed by the rest of its initial events. */
+  async createRoom(version: RoomVersion, templates: EventTemplate[], creator: string): Promise<{ roomId: string; events: StoredEvent[] }> {
+    const now = Date.now();
+    const [createTemplate, ...rest] = templates;
+    if (!createTemplate || createTemplate.type !== 'm.room.create') throw new Error('createRoom: the first template must be m.room.create');
+    let roomId: string | undefined;
+    if (!version.roomIdFromCreateEvent) roomId = `!${randomBytes(12).toString('base64url')}:${this.deps.serverName}`;
+    const empty: Tips = { roomId, extremities: [], maxDepth: 0, state: new Map() };
+    const create = buildEvent(createTemplate, empty, version, this.deps.serverName, this.deps.signingKey, now);
+    if (version.roomIdFromCreateEvent) roomId = computeRoomIdV12(create.pdu, version);
+    const id = roomId!;
+    return this.queue.run(id, async () => {
+      const createEvent = { ...create.event };
+      const createState: StateMap = new Map([[stateKey('m.room.create', ''), create.eventId]]);
+      const first: PendingEvent = { built: create, roomId: id, stateBefore: undefined, stateAfter: createState, replacesState: null };
+      const authCheck = checkEventAuth(createEvent, emptyAuthState, version);
+      if (!authCheck.ok) throw errors.forbidden(authCheck.reason);
+      const stored = await this.appendLocked(
+        { roomId: id, version, extremities: [create.eventId], maxDepth: create.pdu.depth, stateGroup: -1, state: createState },
+        rest,
+        {},
+        { first, creator, known: new Map([[create.eventId, createEvent]]) },
+      );
+      return { roomId: id, events: stored };
+    });
+  }
+
+  /** Appends events to an existing room, in order; all or none are persisted. */
+  async append(roomId: string, templates: EventTemplate[], options: SendOptions = {}): Promise<StoredEvent[]> {
+    return this.queue.run(roomId, async () => {
+      if (options.txnId && options.device && templates.length === 1) {
+        const previous = await this.findTxn(templates[0]!.sender, options.device, options.txnId);
+        if (previous) return [previous];
+      }
+      const info = await this.deps.infos.get(roomId);
+      if (!info) throw errors.notFound('Unknown room');
+      return this.appendLocked(info, templates, options);
+    });
+  }
+
+  /** Runs `task` in the room's queue, for reads that must see a settled room. */
+  inRoom<T>(roomId: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(roomId, task);
+  }
+
+  async drain(): Promise<void> {
+    await this.queue.drain();
+  }
+
+  private async findTxn(userId: string, device: string, txnId: string): Promise<StoredEvent | undefined> {
+    const row = (await this.deps.db('event_txn_ids').select('event_id').where({ user_id: userId, device_id: device, txn_id: txnId }).first()) as
+      | { event_id: string }
+      | undefined;
+    return row ? this.deps.events.get(row.event_id) : undefined;
+  }
+
+  private async appendLocked(
+    start: RoomInfo,
+    templates: EventTemplate[],
+    options: SendOptions,
+    creating?: { first: PendingEvent; creator: string; known: Map<string, RoomEvent> },
+  ): Promise<StoredEvent[]> {
+    const { version: rv, roomId } = start;
+    const now = Date.now();
+    const known = creating?.known ?? new Map<string, RoomEvent>();
+    const pending: PendingEvent[] = creating ? [creating.first] : [];
+    let tips = { extremities: start.extremities, maxDepth: start.maxDepth, state: start.state };
+
+    for (const [i, template] of templates.entries()) {
+      const built = buildEvent(template, { roomId: rv.roomIdFromCreateEvent ? roomId : roomId, ...tips }, rv, this.deps.serverName, this.deps.signingKey, now);
+      const authState = await this.authStateFor(built.event, tips.state, rv, known);
+      const verdict = checkEventAuth(built.event, authState, rv);
+      if (!verdict.ok) throw errors.forbidden(verdict.reason);
+      let stateAfter = tips.state;
+      let replacesState: string | null = null;
+      if (built.pdu.state_key !== undefined) {
+        const k = stateKey(built.pdu.type, built.pdu.state_key);
+        replacesState = tips.state.get(k) ?? null;
+        stateAfter = new Map(tips.state);
+        stateAfter.set(k, built.eventId);
+      }
+      const last = i === templates.length - 1;
+      pending.push({
+        built,
+        roomId,
+        stateBefore: tips.state,
+        stateAfter,
+        replacesState,
+        senderDevice: last ? options.device : undefined,
+        txnId: last ? options.txnId : undefined,
+      });
+      known.set(built.eventId, built.event);
+      tips = { extremities: [built.eventId], maxDepth: built.pdu.depth, state: stateAfter };
+    }
+    if (pending.length === 0) return [];
+
+    const reservation = this.deps.stream.reserve(pending.length);
+    try {
+      const result = await this.deps.db.transaction((trx) =>
+        persistLinear(trx, this.deps.events, this.deps.groups, {
+          roomId,
+          version: rv,
+          startGroup: creating ? undefined : { id: start.stateGroup, state: start.state },
+          oldExtremities: creating ? [] : start.extremities,
+          events: pending,
+          streamOrderings: reservation.ids,
+          creator: creating?.creator,
+          now,
+        }),
+      );
+      for (const e of result.stored) this.deps.events.remember(e);
+      this.deps.groups.remember(result.finalGroup.id, result.finalGroup.state);
+      const last = result.stored[result.stored.length - 1]!;
+      this.deps.infos.set({ roomId, version: rv, extremities: [last.eventId], maxDepth: last.depth, stateGroup: result.finalGroup.id, state: result.finalGroup.state });
+      reservation.done();
+      this.deps.bus.emit(result.stored);
+      return result.stored;
+    } catch (err) {
+      reservation.done();
+      this.deps.infos.forget(roomId);
+      throw err;
+    }
+  }
+
+  /** The auth events an event is checked against, from the state before it. */
+  private async authStateFor(event: RoomEvent, state: StateMap, rv: RoomVersion, known: Map<string, RoomEvent>): Promise<AuthState> {
+    const keys = authEventSelection(event, rv).map(([t, k]) => stateKey(t, k));
+    keys.push(stateKey('m.room.create', ''));
+    const ids = keys.map((k) => state.get(k)).filter((id): id is string => id !== undefined);
+    const missing = ids.filter((id) => !known.has(id));
+    const loaded = missing.length > 0 ? await this.deps.events.getMany(missing) : new Map<string, StoredEvent>();
+    const byKey = new Map<string, RoomEvent>();
+    for (const k of keys) {
+      const id = state.get(k);
+      if (id === undefined) continue;
+      const e = known.get(id) ?? (loaded.get(id) ? toRoomEvent(loaded.get(id)!) : undefined);
+      if (e) byKey.set(k, e);
+    }
+    return { get: (type, key) => byKey.get(stateKey(type, key)) };
+  }
+}
+
+const emptyAuthState: AuthState = { get: () => undefined };

@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import { splitStateKey, stateKey, type StateKey, type StateMap } from '../../../core/events.js';
+import { LruCache } from '../../../util/lru.js';
+
+/** A chain of deltas is cut with a full copy this often, bounding the rows read to rebuild a state. */
+const MAX_CHAIN_LENGTH = 64;
+
+interface GroupRow {
+  id: number;
+  parent: number | null;
+  chain_length: number;
+}
+
+/**
+ * State snapshots stored as deltas against a parent group (principle 5 of DESIGN.md). Maps handed
+ * out are shared with the cache and must not be mutated; copy before changing.
+ */
+export class StateGroups {
+  private readonly cache = new LruCache<number, StateMap>(512);
+  private readonly chainLength = new LruCache<number, number>(4096);
+
+  constructor(private readonly db: Knex) {}
+
+  async get(group: number): Promise<StateMap> {
+    const hit = this.cache.get(group);
+    if (hit) return hit;
+    // The chain from this group up to its full copy, in one round trip.
+    const chain = (
+      (await this.db.raw(
+        `WITH RECURSIVE chain(id, parent, chain_length) AS (
+           SELECT id, parent, chain_length FROM state_groups WHERE id = ?
+           UNION ALL
+           SELECT g.id, g.parent, g.chain_length FROM state_groups g JOIN chain c ON g.id = c.parent
+         ) SELECT id, parent, chain_length FROM chain`,
+        [group],
+      )) as { rows: GroupRow[] }
+    ).rows.map((r) => ({ ...r, id: Number(r.id), parent: r.parent === null ? null : Number(r.parent) }));
+    if (chain.length === 0) throw new Error(`state group ${group} does not exist`);
+    // Start from the nearest ancestor already in memory, if any.
+    let base: StateMap | undefined;
+    let cut = chain.length;
+    for (let i = 1; i < chain.length; i++) {
+      const cached = this.cache.get(chain[i]!.id);
+      if (cached) {
+        base = cached;
+        cut = i;
+        break;
+      }
+    }
+    const needed = chain.slice(0, cut).map((g) => g.id);
+    const entries = (await this.db('state_group_entries').select('group_id', 'type', 'state_key', 'event_id').whereIn('group_id', needed)) as Array<{
+      group_id: number;
+      type: string;
+      state_key: string;
+      event_id: string | null;
+    }>;
+    const byGroup = new Map<number, typeof entries>();
+    for (const e of entries) {
+      const id = Number(e.group_id);
+      let list = byGroup.get(id);
+      if (!list) byGroup.set(id, (list = []));
+      list.push(e);
+    }
+    let state: StateMap = new Map(base ?? []);
+    for (let i = cut - 1; i >= 0; i--) {
+      const g = chain[i]!;
+      if (g.parent === null) state = new Map();
+      for (const e of byGroup.get(g.id) ?? []) {
+        const k = stateKey(e.type, e.state_key);
+        if (e.event_id === null) state.delete(k);
+        else state.set(k, e.event_id);
+      }
+      this.chainLength.set(g.id, g.chain_length);
+    }
+    this.cache.set(group, state);
+    return state;
+  }
+
+  /**
+   * Stores `state` as a new group: a delta against `parent` when one is given and its chain is not
+   * too long, else a full copy. Returns the new group's ID.
+   */
+  async create(trx: Knex.Transaction, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<number> {
+    const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(trx, parent.id))) : undefined;
+    const asDelta = parent !== undefined && parentLength !== undefined && parentLength < MAX_CHAIN_LENGTH;
+    const entries: Array<[StateKey, string | null]> = [];
+    if (asDelta) {
+      for (const [k, v] of state) if (parent.state.get(k) !== v) entries.push([k, v]);
+      for (const k of parent.state.keys()) if (!state.has(k)) entries.push([k, null]);
+    } else {
+      entries.push(...state);
+    }
+    const [row] = (await trx('state_groups')
+      .insert({ room_id: roomId, parent: asDelta ? parent.id : null, chain_length: asDelta ? parentLength + 1 : 0 })
+      .returning('id')) as Array<{ id: number }>;
+    const id = Number(row!.id);
+    for (let i = 0; i < entries.length; i += 1000) {
+      await trx('state_group_entries').insert(
+        entries.slice(i, i + 1000).map(([k, eventId]) => {
+          const [type, key] = splitStateKey(k);
+          return { group_id: id, type, state_key: key, event_id: eventId };
+        }),
+      );
+    }
+    this.chainLength.set(id, asDelta ? parentLength + 1 : 0);
+    return id;
+  }
+
+  /** Remembers a state the caller built, once its transaction committed. */
+  remember(group: number, state: StateMap): void {
+    this.cache.set(group, state);
+  }
+
+  private async lengthOf(trx: Knex.Transaction, id: number): Promise<number | undefined> {
+    const row = (await trx('state_groups').select('chain_length').where('id', id).first()) as { chain_length: number } | undefined;
+    return row?.chain_length;
+  }
+}

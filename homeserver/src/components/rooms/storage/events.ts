@@ -1,0 +1,182 @@
+import type { Knex } from 'knex';
+import type { PDU, RoomEvent } from '../../../core/events.js';
+import { LruCache } from '../../../util/lru.js';
+
+/** An event as this server holds it. The PDU is shared with the cache: never mutate it. */
+export interface StoredEvent {
+  readonly eventId: string;
+  readonly roomId: string;
+  readonly streamOrdering: number;
+  readonly depth: number;
+  readonly pdu: Readonly<PDU>;
+  readonly outlier: boolean;
+  readonly rejectedReason: string | null;
+  readonly softFailed: boolean;
+  readonly stateBefore: number | null;
+  readonly stateAfter: number | null;
+  readonly replacesState: string | null;
+  readonly senderDevice: string | null;
+  readonly txnId: string | null;
+}
+
+interface EventRow {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  depth: number;
+  json: string;
+  outlier: boolean;
+  rejected_reason: string | null;
+  soft_failed: boolean;
+  state_before: number | null;
+  state_after: number | null;
+  replaces_state: string | null;
+  sender_device: string | null;
+  txn_id: string | null;
+}
+
+const COLUMNS = ['stream_ordering', 'event_id', 'room_id', 'depth', 'json', 'outlier', 'rejected_reason', 'soft_failed', 'state_before', 'state_after', 'replaces_state', 'sender_device', 'txn_id'];
+
+function fromRow(r: EventRow): StoredEvent {
+  return {
+    eventId: r.event_id,
+    roomId: r.room_id,
+    streamOrdering: r.stream_ordering,
+    depth: r.depth,
+    pdu: JSON.parse(r.json) as PDU,
+    outlier: r.outlier,
+    rejectedReason: r.rejected_reason,
+    softFailed: r.soft_failed,
+    stateBefore: r.state_before,
+    stateAfter: r.state_after,
+    replacesState: r.replaces_state,
+    senderDevice: r.sender_device,
+    txnId: r.txn_id,
+  };
+}
+
+/** The view of a stored event that auth rules and state resolution read. */
+export function toRoomEvent(e: StoredEvent): RoomEvent & { rejected?: boolean } {
+  const pdu = e.pdu;
+  return {
+    event_id: e.eventId,
+    room_id: pdu.room_id,
+    sender: pdu.sender,
+    type: pdu.type,
+    state_key: pdu.state_key,
+    content: pdu.content,
+    origin_server_ts: pdu.origin_server_ts,
+    prev_events: pdu.prev_events,
+    auth_events: pdu.auth_events,
+    depth: pdu.depth,
+    redacts: pdu.redacts,
+    rejected: e.rejectedReason !== null,
+  };
+}
+
+export type NewEventRow = Omit<StoredEvent, 'depth' | 'outlier' | 'rejectedReason' | 'softFailed'> & {
+  json: string;
+  outlier?: boolean;
+  rejectedReason?: string | null;
+  softFailed?: boolean;
+};
+
+/** Reads events by ID through a bounded cache of parsed events; writes happen in the persist step. */
+export class EventStore {
+  private readonly cache = new LruCache<string, StoredEvent>(20_000);
+
+  constructor(private readonly db: Knex) {}
+
+  async getMany(ids: Iterable<string>): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = this.cache.get(id);
+      if (hit) out.set(id, hit);
+      else if (!out.has(id)) missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 500) {
+      const rows = (await this.db('events').select(COLUMNS).whereIn('event_id', missing.slice(i, i + 500))) as EventRow[];
+      for (const row of rows) {
+        const e = fromRow(row);
+        this.cache.set(e.eventId, e);
+        out.set(e.eventId, e);
+      }
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    return (await this.getMany([id])).get(id);
+  }
+
+  /** Rows in a room by stream position, for sync and for mapping stream tokens. */
+  async byStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<StoredEvent[]> {
+    const rows = (await this.db('events')
+      .select(COLUMNS)
+      .where('room_id', room)
+      .andWhere('stream_ordering', '>', fromExclusive)
+      .andWhere('stream_ordering', '<=', toInclusive)
+      .andWhere('outlier', false)
+      .orderBy('stream_ordering', direction)
+      .limit(limit)) as EventRow[];
+    return rows.map((r) => this.remember(fromRow(r)));
+  }
+
+  /**
+   * Timeline events in topological order, starting after the position (depth, stream) in the given
+   * direction: what /messages pages through.
+   */
+  async page(room: string, from: { depth: number; stream: number }, direction: 'b' | 'f', limit: number, to?: { depth: number; stream: number }): Promise<StoredEvent[]> {
+    const q = this.db('events').select(COLUMNS).where('room_id', room).andWhere('outlier', false).whereNull('rejected_reason').andWhere('soft_failed', false);
+    if (direction === 'b') {
+      q.andWhereRaw('(depth, stream_ordering) < (?, ?)', [from.depth, from.stream]);
+      if (to) q.andWhereRaw('(depth, stream_ordering) >= (?, ?)', [to.depth, to.stream]);
+      q.orderBy([{ column: 'depth', order: 'desc' }, { column: 'stream_ordering', order: 'desc' }]);
+    } else {
+      q.andWhereRaw('(depth, stream_ordering) > (?, ?)', [from.depth, from.stream]);
+      if (to) q.andWhereRaw('(depth, stream_ordering) <= (?, ?)', [to.depth, to.stream]);
+      q.orderBy([{ column: 'depth', order: 'asc' }, { column: 'stream_ordering', order: 'asc' }]);
+    }
+    const rows = (await q.limit(limit)) as EventRow[];
+    return rows.map((r) => this.remember(fromRow(r)));
+  }
+
+  async insert(trx: Knex.Transaction, rows: NewEventRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await trx('events').insert(
+      rows.map((r) => ({
+        stream_ordering: r.streamOrdering,
+        event_id: r.eventId,
+        room_id: r.roomId,
+        depth: r.pdu.depth,
+        type: r.pdu.type,
+        state_key: r.pdu.state_key ?? null,
+        sender: r.pdu.sender,
+        origin_server_ts: r.pdu.origin_server_ts,
+        json: r.json,
+        outlier: r.outlier ?? false,
+        rejected_reason: r.rejectedReason ?? null,
+        soft_failed: r.softFailed ?? false,
+        state_before: r.stateBefore,
+        state_after: r.stateAfter,
+        replaces_state: r.replacesState,
+        sender_device: r.senderDevice,
+        txn_id: r.txnId,
+      })),
+    );
+    const edges = rows.flatMap((r) => r.pdu.prev_events.map((p) => ({ event_id: r.eventId, prev_event_id: p, room_id: r.roomId })));
+    if (edges.length > 0) await trx('event_edges').insert(edges).onConflict(['event_id', 'prev_event_id']).ignore();
+  }
+
+  /** Called once the transaction committed, so readers see what the database has. */
+  remember(e: StoredEvent): StoredEvent {
+    this.cache.set(e.eventId, e);
+    return e;
+  }
+
+  async maxStreamOrdering(): Promise<number> {
+    const row = (await this.db('events').max({ m: 'stream_ordering' }).first()) as { m: number | null } | undefined;
+    return row?.m ?? 0;
+  }
+}

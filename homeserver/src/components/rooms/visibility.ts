@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { StoredEvent } from './storage/events.js';
+
+interface Point {
+  depth: number;
+  stream: number;
+}
+
+interface Change<T> extends Point {
+  value: T;
+}
+
+const before = (a: Point, b: Point): boolean => a.depth < b.depth || (a.depth === b.depth && a.stream < b.stream);
+
+function at<T>(changes: Change<T>[], p: Point, fallback: T): T {
+  let value = fallback;
+  for (const c of changes) {
+    if (before(c, p)) value = c.value;
+    else break;
+  }
+  return value;
+}
+
+/**
+ * History visibility ("Room History Visibility", server behaviour) for one user in one room. The
+ * room's history_visibility changes and the user's membership changes are few, so both are read
+ * once per request and every event is judged against them in memory, in topological order.
+ */
+export class HistoryVisibility {
+  private constructor(
+    private readonly userId: string,
+    private readonly visibility: Change<string>[],
+    private readonly membership: Change<string>[],
+  ) {}
+
+  static async load(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
+    const rows = (await db('events')
+      .select('type', 'state_key', 'depth', 'stream_ordering', 'json')
+      .where('room_id', roomId)
+      .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere((q) => q.where({ type: 'm.room.history_visibility', state_key: '' }).orWhere({ type: 'm.room.member', state_key: userId }))
+      .orderBy([{ column: 'depth' }, { column: 'stream_ordering' }])) as Array<{ type: string; depth: number; stream_ordering: number; json: string }>;
+    const vis: Change<string>[] = [];
+    const mem: Change<string>[] = [];
+    for (const r of rows) {
+      const content = (JSON.parse(r.json) as { content: Record<string, unknown> }).content;
+      const point = { depth: Number(r.depth), stream: Number(r.stream_ordering) };
+      if (r.type === 'm.room.history_visibility') {
+        const v = content.history_visibility;
+        vis.push({ ...point, value: typeof v === 'string' && ['world_readable', 'shared', 'invited', 'joined'].includes(v) ? v : 'shared' });
+      } else {
+        mem.push({ ...point, value: typeof content.membership === 'string' ? content.membership : 'leave' });
+      }
+    }
+    return new HistoryVisibility(userId, vis, mem);
+  }
+
+  canSee(e: StoredEvent): boolean {
+    const p = { depth: e.depth, stream: e.streamOrdering };
+    const visBefore = at(this.visibility, p, 'shared');
+    const memBefore = at(this.membership, p, 'leave');
+    if (this.allowed(p, visBefore, memBefore)) return true;
+    // A visibility change, or the user's own membership change, is visible when either side of it is.
+    if (e.pdu.type === 'm.room.history_visibility' && e.pdu.state_key === '') {
+      const v = e.pdu.content.history_visibility;
+      return this.allowed(p, typeof v === 'string' ? v : 'shared', memBefore);
+    }
+    if (e.pdu.type === 'm.room.member' && e.pdu.state_key === this.userId) {
+      const m = e.pdu.content.membership;
+      return this.allowed(p, visBefore, typeof m === 'string' ? m : 'leave');
+    }
+    return false;
+  }
+
+  private allowed(p: Point, visibility: string, membership: string): boolean {
+    if (visibility === 'world_readable') return true;
+    if (membership === 'join') return true;
+    if (visibility === 'shared' && this.membership.some((m) => m.value === 'join' && !before(m, p))) return true;
+    if (visibility === 'invited' && membership === 'invite') return true;
+    return false;
+  }
+
+  everJoined(): boolean {
+    return this.membership.some((m) => m.value === 'join');
+  }
+
+  /** Whether the user can see anything at all now: joined, or the room is world readable. */
+  canPeek(): boolean {
+    const last = this.visibility[this.visibility.length - 1]?.value ?? 'shared';
+    const membership = this.membership[this.membership.length - 1]?.value;
+    return membership === 'join' || last === 'world_readable';
+  }
+}
