@@ -1,0 +1,118 @@
+import type Router from '@koa/router';
+import type { Config } from '../../config/config.js';
+import type { Knex } from '../../db/database.js';
+import type { Logger } from '../../log/logger.js';
+import { requireAdmin, requireAuth } from '../../http/auth.js';
+import { RateLimiter } from '../../http/rate-limit.js';
+import type { Component } from '../component.js';
+import type { UsersApi } from './api.js';
+import { JwtLogin } from './jwt.js';
+import { summary, UsersService } from './service.js';
+import * as accounts from './storage/accounts.js';
+import * as accountData from './storage/account-data.js';
+import * as devices from './storage/devices.js';
+import * as filters from './storage/filters.js';
+import * as profiles from './storage/profiles.js';
+import type { RouteDeps } from './routes/common.js';
+import { registerRoutes } from './routes/register.js';
+import { sharedSecretRoutes } from './routes/shared-secret.js';
+import { loginRoutes } from './routes/login.js';
+import { logoutRoutes } from './routes/logout.js';
+import { accountRoutes } from './routes/account.js';
+import { deviceRoutes } from './routes/devices.js';
+import { profileRoutes } from './routes/profile.js';
+import { accountDataRoutes } from './routes/account-data.js';
+import { tagRoutes } from './routes/tags.js';
+import { filterRoutes } from './routes/filters.js';
+import { capabilitiesRoutes } from './routes/capabilities.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { adminRegistrationTokenRoutes } from './routes/admin-registration-tokens.js';
+
+export interface UsersDeps {
+  db: Knex;
+  log: Logger;
+  config: Config;
+}
+
+export type UsersComponent = Component & { readonly api: UsersApi };
+
+/** Accounts, sessions, devices, profiles, account data, filters and the user admin API. */
+export function createUsers(deps: UsersDeps): UsersComponent {
+  const { config, db } = deps;
+  const users = new UsersService(db, deps.log, {
+    serverName: config.serverName,
+    openRegistration: config.registration.open,
+    sharedSecret: config.registration.sharedSecret,
+    refreshableLifetimeMs: config.auth.refreshableAccessTokenLifetimeMs,
+  });
+  const jwt = config.jwt.secret !== undefined ? new JwtLogin({ ...config.jwt, secret: config.jwt.secret }, config.serverName) : undefined;
+  const auth = requireAuth(users.authenticate);
+  const admin = requireAdmin(users.authenticate);
+  const routeDeps: RouteDeps = {
+    users,
+    auth,
+    admin,
+    jwt,
+    limits: { register: new RateLimiter(config.rateLimits.register), login: new RateLimiter(config.rateLimits.login) },
+  };
+
+  const api: UsersApi = {
+    authenticate: users.authenticate,
+    requireAuth: auth,
+    requireAdmin: admin,
+    async userExists(userId) {
+      const a = await accounts.getAccount(db, userId);
+      return a !== undefined && !a.deactivated;
+    },
+    async isAdmin(userId) {
+      return (await accounts.getAccount(db, userId))?.is_admin ?? false;
+    },
+    async getProfile(userId) {
+      const p = await users.getProfile(userId);
+      return p && summary(p);
+    },
+    async getProfiles(userIds) {
+      const found = await accounts.existingUserIds(db, userIds);
+      const fields = await profiles.getProfiles(db, found);
+      return new Map(found.map((id) => [id, summary(fields.get(id) ?? {})]));
+    },
+    getFilter: (userId, filterId) => filters.getFilter(db, userId, filterId),
+    async getDevices(userId) {
+      return (await devices.listDevices(db, userId)).map((d) => ({ deviceId: d.device_id, displayName: d.display_name }));
+    },
+    getAccountData: (userId, roomId, type) => accountData.getAccountData(db, userId, roomId, type),
+    putAccountData: (userId, roomId, type, content) => users.putAccountData(userId, roomId, type, content),
+    accountDataSince: (userId, since, limit) => accountData.accountDataSince(db, userId, since, limit),
+    accountDataPosition: () => accountData.maxAccountDataStreamId(db),
+    onProfileChanged: (l) => users.onProfileChanged(l),
+    onDeactivated: (l) => users.onDeactivated(l),
+    onDevicesDeleted: (l) => users.onDevicesDeleted(l),
+    onAccountDataChanged: (l) => users.onAccountDataChanged(l),
+  };
+
+  return {
+    name: 'users',
+    api,
+    routes(router: Router) {
+      registerRoutes(router, routeDeps);
+      sharedSecretRoutes(router, routeDeps);
+      loginRoutes(router, routeDeps);
+      logoutRoutes(router, routeDeps);
+      accountRoutes(router, routeDeps);
+      deviceRoutes(router, routeDeps);
+      profileRoutes(router, routeDeps);
+      accountDataRoutes(router, routeDeps);
+      tagRoutes(router, routeDeps);
+      filterRoutes(router, routeDeps);
+      capabilitiesRoutes(router, routeDeps);
+      adminUserRoutes(router, routeDeps);
+      adminRegistrationTokenRoutes(router, routeDeps);
+    },
+    async start() {
+      await jwt?.start();
+      await users.bootstrap();
+      await users.start();
+    },
+    stop: () => users.stop(),
+  };
+}
