@@ -10,6 +10,7 @@ import { RoomEventBus } from './pipeline/bus.js';
 import { RoomInfos } from './pipeline/room-info.js';
 import { RoomWriter } from './pipeline/writer.js';
 import { RoomReader } from './reader.js';
+import { createRoomFeatures } from './features.js';
 import { RelationsReader } from './relations.js';
 import { createRoomRoutes } from './routes/create-room.js';
 import { membershipRoutes } from './routes/membership.js';
@@ -17,6 +18,7 @@ import { readRoutes } from './routes/read.js';
 import { sendRoutes } from './routes/send.js';
 import { stateRoutes } from './routes/state.js';
 import { RoomsService } from './service.js';
+import { RoomSyncSource } from './sync-source.js';
 import { CurrentState } from './state/current-state.js';
 import { StateGroups } from './state/state-groups.js';
 import { AliasStore } from './storage/aliases.js';
@@ -51,9 +53,12 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const service = new RoomsService(deps.db, deps.serverName, writer, events, current, aliases, memberships, deps.profiles);
   const relations = new RelationsReader(deps.db, events, current);
   const reader = new RoomReader(deps.db, events, groups, current, relations);
+  const features = createRoomFeatures({ ...deps, writer, bus, events, current, aliases, reader });
 
   const api: RoomsApi = {
     onPersisted: (l) => bus.subscribe(l),
+    onStreamAdvance: (l) => stream.onAdvance(l),
+    sync: new RoomSyncSource(deps.db, events, groups, current, reader),
     joinedRooms: (userId) => reader.joinedRooms(userId),
     currentStreamPosition: () => stream.current(),
     async updateProfileInRooms(userId, profile) {
@@ -97,9 +102,12 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
       sendRoutes(router, service, deps.authenticate);
       stateRoutes(router, service, reader, deps.authenticate);
       readRoutes(router, reader, deps.authenticate);
+      features.routes(router);
     },
+    start: () => features.start(),
     async stop() {
       await writer.drain();
+      await features.stop();
     },
   };
 }

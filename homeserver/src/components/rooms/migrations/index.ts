@@ -127,4 +127,69 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'rooms/002_directory_reports',
+    async up(db) {
+      // What the room directory, the admin room list and the user directory show of a room, read
+      // from its current state. `state_group` is the group it was read from: a newer group means a
+      // stale row, which the component rebuilds after events and at start.
+      await db.schema.createTable('room_summaries', (t) => {
+        t.text('room_id').primary();
+        t.bigInteger('state_group').notNullable();
+        t.text('name').nullable();
+        t.text('topic').nullable();
+        t.text('avatar_url').nullable();
+        t.text('canonical_alias').nullable();
+        t.text('join_rule').nullable();
+        t.text('history_visibility').nullable();
+        t.text('guest_access').nullable();
+        t.text('encryption').nullable();
+        t.text('room_type').nullable();
+        t.boolean('federatable').notNullable().defaultTo(true);
+        t.integer('joined_members').notNullable().defaultTo(0);
+        t.integer('joined_local_members').notNullable().defaultTo(0);
+        t.integer('state_events').notNullable().defaultTo(0);
+        t.index(['joined_members', 'room_id']);
+      });
+      // Display names and avatars users are searched by: the global profile for our users, the
+      // latest join event for others.
+      await db.schema.createTable('user_directory', (t) => {
+        t.text('user_id').primary();
+        t.text('display_name').nullable();
+        t.text('avatar_url').nullable();
+      });
+      await db.raw(
+        `INSERT INTO user_directory (user_id, display_name, avatar_url)
+         SELECT DISTINCT ON (m.user_id) m.user_id, (e.json::jsonb)->'content'->>'displayname', (e.json::jsonb)->'content'->>'avatar_url'
+         FROM room_memberships m JOIN events e ON e.event_id = m.event_id
+         WHERE m.membership = 'join'
+         ORDER BY m.user_id, m.stream_ordering DESC`,
+      );
+      await db.schema.createTable('event_reports', (t) => {
+        t.bigIncrements('id').primary();
+        t.bigInteger('received_ts').notNullable();
+        t.text('room_id').notNullable();
+        t.text('event_id').notNullable();
+        t.text('user_id').notNullable();
+        t.text('reason').nullable();
+        t.integer('score').nullable();
+        /** The whole request body, as Synapse keeps it. */
+        t.text('content').notNullable();
+        t.index(['room_id']);
+        t.index(['user_id']);
+      });
+      await db.schema.createTable('room_reports', (t) => {
+        t.bigIncrements('id').primary();
+        t.bigInteger('received_ts').notNullable();
+        t.text('room_id').notNullable();
+        t.text('user_id').notNullable();
+        t.text('reason').notNullable();
+        t.index(['room_id']);
+      });
+      // The thread list groups a room's thread replies by root.
+      await db.schema.alterTable('event_relations', (t) => {
+        t.index(['room_id', 'rel_type', 'relates_to']);
+      });
+    },
+  },
 ];
