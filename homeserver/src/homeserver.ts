@@ -14,6 +14,9 @@ import { boundPort, startMetricsServer } from './metrics/server.js';
 import type { Component } from './components/component.js';
 import { createDiscovery } from './components/discovery/index.js';
 import { createFederation } from './components/federation/index.js';
+import { createUsers } from './components/users/index.js';
+import { createRooms } from './components/rooms/index.js';
+import { createSync } from './components/sync/index.js';
 import { loadOrCreateSigningKey, type ServerSigningKey } from './components/federation/signing-key.js';
 
 export interface Homeserver {
@@ -44,9 +47,11 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     embeddedDir: path.join(config.dataDir, 'db'),
     poolMax: config.database.poolMax,
   });
+  const users = createUsers({ db: database.db, log, config });
   const components: Component[] = [
     createDiscovery({ publicBaseUrl: config.publicBaseUrl }),
     createFederation({ serverName: config.serverName, signingKey }),
+    users,
   ];
 
   let listener: Listener | undefined;
@@ -55,6 +60,27 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
   try {
     const applied = await migrate(database.db, allMigrations());
     if (applied.length > 0) log.info({ applied }, 'database schema updated');
+    const rooms = await createRooms({
+      db: database.db,
+      log,
+      serverName: config.serverName,
+      signingKey,
+      authenticate: users.api.authenticate,
+      profiles: users.api,
+    });
+    components.push(rooms);
+    users.api.onProfileChanged((userId, profile) => rooms.api.updateProfileInRooms(userId, profile));
+    users.api.onDeactivated((userId) => rooms.api.leaveAllRooms({ userId, deviceId: '', isAdmin: false }));
+    const sync = await createSync({
+      db: database.db,
+      log,
+      rooms: rooms.api,
+      users: users.api,
+      authenticate: users.api.authenticate,
+      presence: config.presence,
+      ws: config.websocket,
+    });
+    components.push(sync);
     for (const c of components) await c.start?.();
 
     const registry = config.metrics.port !== undefined ? createRegistry() : undefined;
@@ -67,6 +93,11 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     });
     routes = router.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }));
     listener = await listen(app, config.listen.bind, config.listen.port);
+    listener.server.on('upgrade', (req, socket, head) => {
+      if (!components.some((c) => c.upgrade?.(req, socket, head))) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      }
+    });
     if (registry && config.metrics.port !== undefined) {
       metricsServer = await startMetricsServer(registry, config.metrics.bind, config.metrics.port);
     }
@@ -95,6 +126,7 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new connections, finishing requests in flight');
+        for (const c of components) c.beforeStop?.();
         await openListener.close(config.shutdown.graceMs);
         await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
         for (const c of [...components].reverse()) await c.stop?.();

@@ -1,3 +1,5 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Router from '@koa/router';
 
 /**
@@ -7,7 +9,14 @@ import type Router from '@koa/router';
 export interface Component {
   readonly name: string;
   routes?(router: Router): void;
+  /** Takes an HTTP upgrade (WebSocket) it serves and returns true; false leaves it to others. */
+  upgrade?(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
   start?(): Promise<void>;
+  /**
+   * Called when shutdown begins, before in-flight requests are awaited: end long-running work
+   * (long-polls, WebSockets) so those requests finish now instead of at their timeout.
+   */
+  beforeStop?(): void;
   /** Called after the listener stopped accepting and in-flight requests finished. */
   stop?(): Promise<void>;
 }

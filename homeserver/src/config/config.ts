@@ -13,10 +13,45 @@ export interface Config {
   /** The signing key file; made on first start when missing. */
   signingKeyPath: string;
   registration: { open: boolean; sharedSecret: string | undefined };
+  auth: {
+    /** Lifetime of access tokens issued together with a refresh token; others do not expire. */
+    refreshableAccessTokenLifetimeMs: number;
+  };
+  /** JSON Web Token login (`org.matrix.login.jwt`); off while `secret` is unset. */
+  jwt: {
+    /** The HMAC secret, or the PEM public key for asymmetric algorithms. */
+    secret: string | undefined;
+    algorithm: string;
+    issuer: string | undefined;
+    audiences: string[] | undefined;
+    subjectClaim: string;
+  };
+  /** Token buckets per client IP address: `burst` requests at once, refilled at `perSecond`. */
+  rateLimits: {
+    register: RateLimitSetting;
+    login: RateLimitSetting;
+  };
+  presence: {
+    /** Off: presence is neither tracked nor shared. */
+    enabled: boolean;
+    /** A user whose clients stopped syncing for this long shows as offline. */
+    offlineAfterMs: number;
+  };
+  websocket: {
+    /** Bytes queued for one WebSocket sync client before it is dropped as too slow. */
+    maxBufferedBytes: number;
+    heartbeatMs: number;
+    authTimeoutMs: number;
+  };
   log: { level: LogLevel };
   metrics: { bind: string; port: number | undefined };
   limits: { maxJsonBodyBytes: number };
   shutdown: { graceMs: number };
+}
+
+export interface RateLimitSetting {
+  perSecond: number;
+  burst: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

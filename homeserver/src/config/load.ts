@@ -6,6 +6,26 @@ import * as s from './settings.js';
 
 type Env = Record<string, string | undefined>;
 
+const JWT_ALGORITHMS = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+function jwtAlgorithm(raw: unknown): string {
+  const v = s.nonEmpty(raw);
+  if (!JWT_ALGORITHMS.includes(v)) throw new Error(`must be one of ${JWT_ALGORITHMS.join(', ')} (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+/** A YAML list or a comma-separated string; empty means unset. */
+function optionalList(raw: unknown): string[] | undefined {
+  const items = Array.isArray(raw) ? raw.map((x) => s.nonEmpty(x)) : (s.optionalText(raw) ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  return items.length > 0 ? items : undefined;
+}
+
+function rate(raw: unknown): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > 1e6) throw new Error(`must be a number above 0 (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
 /** Every setting, by its path in the YAML file. Environment variables win over the file. */
 const SETTINGS = {
   server_name: { env: 'HS_SERVER_NAME', parse: s.serverName, fallback: 'localhost' },
@@ -18,6 +38,21 @@ const SETTINGS = {
   signing_key_path: { env: 'HS_SIGNING_KEY_PATH', parse: s.optionalText, fallback: undefined },
   'registration.open': { env: 'HS_OPEN_REGISTRATION', parse: s.boolean, fallback: false },
   'registration.shared_secret': { env: 'HS_REGISTRATION_SHARED_SECRET', parse: s.sharedSecret, fallback: undefined },
+  'auth.access_token_lifetime_ms': { env: 'HS_ACCESS_TOKEN_LIFETIME_MS', parse: s.integer(10_000, 30 * 24 * 3600_000), fallback: 300_000 },
+  'jwt.secret': { env: 'HS_JWT_SECRET', parse: s.optionalText, fallback: undefined },
+  'jwt.algorithm': { env: 'HS_JWT_ALGORITHM', parse: jwtAlgorithm, fallback: 'HS256' },
+  'jwt.issuer': { env: 'HS_JWT_ISSUER', parse: s.optionalText, fallback: undefined },
+  'jwt.audiences': { env: 'HS_JWT_AUDIENCES', parse: optionalList, fallback: undefined },
+  'jwt.subject_claim': { env: 'HS_JWT_SUBJECT_CLAIM', parse: s.nonEmpty, fallback: 'sub' },
+  'rate_limits.register_per_second': { env: 'HS_RATE_LIMIT_REGISTER_PER_SECOND', parse: rate, fallback: 0.17 },
+  'rate_limits.register_burst': { env: 'HS_RATE_LIMIT_REGISTER_BURST', parse: s.integer(1, 1_000_000), fallback: 5 },
+  'rate_limits.login_per_second': { env: 'HS_RATE_LIMIT_LOGIN_PER_SECOND', parse: rate, fallback: 0.17 },
+  'rate_limits.login_burst': { env: 'HS_RATE_LIMIT_LOGIN_BURST', parse: s.integer(1, 1_000_000), fallback: 5 },
+  'presence.enabled': { env: 'HS_PRESENCE_ENABLED', parse: s.boolean, fallback: true },
+  'presence.offline_after_ms': { env: 'HS_PRESENCE_OFFLINE_AFTER_MS', parse: s.integer(1000, 24 * 3600_000), fallback: 60_000 },
+  'websocket.max_buffered_bytes': { env: 'HS_WS_MAX_BUFFERED_BYTES', parse: s.integer(64 * 1024, 1024 * 1024 * 1024), fallback: 4 * 1024 * 1024 },
+  'websocket.heartbeat_ms': { env: 'HS_WS_HEARTBEAT_MS', parse: s.integer(1000, 600_000), fallback: 30_000 },
+  'websocket.auth_timeout_ms': { env: 'HS_WS_AUTH_TIMEOUT_MS', parse: s.integer(100, 600_000), fallback: 10_000 },
   'log.level': { env: 'HS_LOG_LEVEL', parse: s.logLevel, fallback: 'info' },
   'metrics.bind': { env: 'HS_METRICS_BIND', parse: s.bindAddress, fallback: '127.0.0.1' },
   'metrics.port': { env: 'HS_METRICS_PORT', parse: s.optionalPort, fallback: undefined },
@@ -96,6 +131,24 @@ export function loadConfig(options: { file?: string | undefined; env?: Env } = {
     dataDir,
     signingKeyPath: path.resolve(dataDir, get('signing_key_path') ?? 'signing.key'),
     registration: { open: get('registration.open'), sharedSecret: get('registration.shared_secret') },
+    auth: { refreshableAccessTokenLifetimeMs: get('auth.access_token_lifetime_ms') },
+    jwt: {
+      secret: get('jwt.secret'),
+      algorithm: get('jwt.algorithm'),
+      issuer: get('jwt.issuer'),
+      audiences: get('jwt.audiences'),
+      subjectClaim: get('jwt.subject_claim'),
+    },
+    rateLimits: {
+      register: { perSecond: get('rate_limits.register_per_second'), burst: get('rate_limits.register_burst') },
+      login: { perSecond: get('rate_limits.login_per_second'), burst: get('rate_limits.login_burst') },
+    },
+    presence: { enabled: get('presence.enabled'), offlineAfterMs: get('presence.offline_after_ms') },
+    websocket: {
+      maxBufferedBytes: get('websocket.max_buffered_bytes'),
+      heartbeatMs: get('websocket.heartbeat_ms'),
+      authTimeoutMs: get('websocket.auth_timeout_ms'),
+    },
     log: { level: get('log.level') },
     metrics: { bind: get('metrics.bind'), port: get('metrics.port') },
     limits: { maxJsonBodyBytes: get('limits.max_json_body_bytes') },

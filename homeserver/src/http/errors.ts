@@ -29,6 +29,7 @@ export const errors = {
   invalidParam: (message: string) => new MatrixError(400, 'M_INVALID_PARAM', message),
   notFound: (message = 'Not found') => new MatrixError(404, 'M_NOT_FOUND', message),
   forbidden: (message: string) => new MatrixError(403, 'M_FORBIDDEN', message),
+  badState: (message: string) => new MatrixError(400, 'M_UNKNOWN', message),
   unknown: (message = 'Internal server error') => new MatrixError(500, 'M_UNKNOWN', message),
   limitExceeded: (retryAfterMs: number) =>
     new MatrixError(429, 'M_LIMIT_EXCEEDED', 'Too many requests', { retry_after_ms: retryAfterMs }, {

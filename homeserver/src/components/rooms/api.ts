@@ -1,5 +1,6 @@
 import type { Requester } from '../../http/auth.js';
 import type { PersistedListener } from './pipeline/bus.js';
+import type { RoomSyncSource } from './sync-source.js';
 
 /** What other components may ask of the rooms component. */
 export interface RoomsApi {
@@ -13,4 +14,8 @@ export interface RoomsApi {
   leaveAllRooms(requester: Requester): Promise<void>;
   /** The highest event stream position every writer has finished. */
   currentStreamPosition(): number;
+  /** Called whenever currentStreamPosition() moves forward. */
+  onStreamAdvance(listener: (position: number) => void): () => void;
+  /** The reads sync makes of rooms, by stream position. */
+  readonly sync: RoomSyncSource;
 }

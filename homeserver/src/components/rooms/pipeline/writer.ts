@@ -155,8 +155,10 @@ export class RoomWriter {
       this.deps.groups.remember(result.finalGroup.id, result.finalGroup.state);
       const last = result.stored[result.stored.length - 1]!;
       this.deps.infos.set({ roomId, version: rv, extremities: [last.eventId], maxDepth: last.depth, stateGroup: result.finalGroup.id, state: result.finalGroup.state });
-      reservation.done();
+      // Subscribers learn of the events before the stream position covering them is published,
+      // so anything woken by the position finds them already announced.
       this.deps.bus.emit(result.stored);
+      reservation.done();
       return result.stored;
     } catch (err) {
       reservation.done();

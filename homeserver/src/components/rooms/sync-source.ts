@@ -1,0 +1,231 @@
+import type { Knex } from 'knex';
+import { stateKey, type StateMap } from '../../core/events.js';
+import type { JsonObject } from '../../core/json.js';
+import type { RoomVersion } from '../../core/room-versions.js';
+import type { Viewer } from './client-events.js';
+import { matchesFilter, type RoomEventFilter } from './event-filter.js';
+import type { RoomReader } from './reader.js';
+import type { CurrentState } from './state/current-state.js';
+import type { StateGroups } from './state/state-groups.js';
+import type { EventStore, StoredEvent } from './storage/events.js';
+import { formatTopological } from './tokens.js';
+import { HistoryVisibility } from './visibility.js';
+
+export interface MembershipRow {
+  roomId: string;
+  membership: string;
+  eventId: string;
+  streamOrdering: number;
+  forgotten: boolean;
+}
+
+export interface TimelineSlice {
+  /** Oldest first. */
+  events: StoredEvent[];
+  limited: boolean;
+  /** A /messages token that continues backwards from the first event. */
+  prevBatch: string;
+}
+
+/** Types whose current state goes with an invite or knock so clients can show the room. */
+const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
+
+/**
+ * The reads sync makes of rooms, by stream position. Lives in the rooms component because these
+ * are rooms' tables; sync only sees events, states and positions.
+ */
+export class RoomSyncSource {
+  constructor(
+    private readonly db: Knex,
+    private readonly events: EventStore,
+    private readonly groups: StateGroups,
+    private readonly current: CurrentState,
+    private readonly reader: RoomReader,
+  ) {}
+
+  async memberships(userId: string): Promise<MembershipRow[]> {
+    const rows = (await this.db('room_memberships').select('room_id', 'membership', 'event_id', 'stream_ordering', 'forgotten').where('user_id', userId)) as Array<{
+      room_id: string;
+      membership: string;
+      event_id: string;
+      stream_ordering: number;
+      forgotten: boolean;
+    }>;
+    return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, eventId: r.event_id, streamOrdering: Number(r.stream_ordering), forgotten: r.forgotten }));
+  }
+
+  async version(roomId: string): Promise<RoomVersion | undefined> {
+    return (await this.current.info(roomId))?.version;
+  }
+
+  /** Which of `roomIds` have timeline events in (from, to]. One query for all rooms. */
+  async roomsWithEvents(roomIds: readonly string[], from: number, to: number): Promise<Set<string>> {
+    if (roomIds.length === 0 || to <= from) return new Set();
+    const rows = (await this.db('events')
+      .distinct('room_id')
+      .whereIn('room_id', [...roomIds])
+      .andWhere('stream_ordering', '>', from)
+      .andWhere('stream_ordering', '<=', to)
+      .andWhere('outlier', false)) as Array<{ room_id: string }>;
+    return new Set(rows.map((r) => r.room_id));
+  }
+
+  /**
+   * The newest `limit` timeline events in (from, to] that the user may see and the filter keeps,
+   * oldest first; `limited` when older ones in the range were left out.
+   */
+  async timeline(roomId: string, userId: string, from: number, to: number, limit: number, filter: RoomEventFilter): Promise<TimelineSlice> {
+    const vis = await HistoryVisibility.load(this.db, roomId, userId);
+    const picked: StoredEvent[] = [];
+    let cursor = to;
+    let limited = false;
+    // Scan newest first in pages until enough visible events are found or the range ends.
+    for (let page = 0; page < 20; page++) {
+      const batch = await this.events.byStreamOrdering(roomId, from, cursor, Math.max(limit, 1) * 2, 'desc');
+      for (const e of batch) {
+        cursor = e.streamOrdering - 1;
+        if (e.rejectedReason !== null || e.softFailed) continue;
+        if (!vis.canSee(e) || !matchesFilter(filter, e)) continue;
+        if (picked.length >= limit) {
+          limited = true;
+          break;
+        }
+        picked.push(e);
+      }
+      if (limited || batch.length < Math.max(limit, 1) * 2 || cursor <= from) break;
+    }
+    if (!limited && picked.length >= limit && cursor > from) limited = true;
+    picked.reverse();
+    const first = picked[0];
+    const prevBatch = first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}`;
+    return { events: picked, limited, prevBatch };
+  }
+
+  /** The room's state just after stream position `at` (the state after the newest event at or before it). */
+  async stateMapAt(roomId: string, at: number): Promise<StateMap> {
+    const row = (await this.db('events')
+      .select('state_after')
+      .where('room_id', roomId)
+      .andWhere('stream_ordering', '<=', at)
+      .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .whereNotNull('state_after')
+      .orderBy('stream_ordering', 'desc')
+      .first()) as { state_after: number | null } | undefined;
+    if (!row || row.state_after === null) return new Map();
+    return this.groups.get(Number(row.state_after));
+  }
+
+  /** The state before a timeline event (what a timeline starting there is shown on top of). */
+  async stateBefore(e: StoredEvent): Promise<StateMap> {
+    return e.stateBefore === null ? new Map() : this.groups.get(e.stateBefore);
+  }
+
+  async currentStateMap(roomId: string): Promise<StateMap> {
+    return (await this.current.info(roomId))?.state ?? new Map();
+  }
+
+  /** State events of `state` that are not the same in `base` (all of them when base is empty). */
+  async delta(state: StateMap, base: StateMap | undefined, filter?: (type: string, key: string) => boolean): Promise<StoredEvent[]> {
+    const ids: string[] = [];
+    for (const [k, id] of state) {
+      if (base && base.get(k) === id) continue;
+      if (filter) {
+        const i = k.indexOf('\u0000');
+        if (!filter(k.slice(0, i), k.slice(i + 1))) continue;
+      }
+      ids.push(id);
+    }
+    const loaded = await this.events.getMany(ids);
+    return ids.map((id) => loaded.get(id)).filter((e): e is StoredEvent => e !== undefined);
+  }
+
+  async getEvents(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    return this.events.getMany(ids);
+  }
+
+  format(events: readonly StoredEvent[], rv: RoomVersion, viewer: Viewer): Promise<JsonObject[]> {
+    return this.reader.format(events, rv, viewer);
+  }
+
+  /** Stripped state for an invite or knock: enough for a client to show the room, from its current state. */
+  async strippedState(roomId: string, memberEvent: StoredEvent | undefined): Promise<JsonObject[]> {
+    const state = await this.currentStateMap(roomId);
+    const ids = STRIPPED_TYPES.map((t) => state.get(stateKey(t, ''))).filter((x): x is string => x !== undefined);
+    const loaded = await this.events.getMany(ids);
+    const stripped: JsonObject[] = [];
+    for (const id of ids) {
+      const e = loaded.get(id);
+      if (e) stripped.push({ type: e.pdu.type, state_key: e.pdu.state_key ?? '', sender: e.pdu.sender, content: e.pdu.content });
+    }
+    if (memberEvent) {
+      stripped.push({
+        type: 'm.room.member',
+        state_key: memberEvent.pdu.state_key ?? '',
+        sender: memberEvent.pdu.sender,
+        content: memberEvent.pdu.content,
+        event_id: memberEvent.eventId,
+        origin_server_ts: memberEvent.pdu.origin_server_ts,
+      });
+    }
+    return stripped;
+  }
+
+  /** Joined and invited member counts, and up to five other members to name the room after. */
+  async summary(roomId: string, userId: string): Promise<{ joined: number; invited: number; heroes: string[] }> {
+    const rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
+      user_id: string;
+      membership: string;
+    }>;
+    const joined = rows.filter((r) => r.membership === 'join');
+    const invited = rows.filter((r) => r.membership === 'invite');
+    const others = [...joined, ...invited].map((r) => r.user_id).filter((u) => u !== userId).sort();
+    const heroes = others.length > 0 ? others.slice(0, 5) : rows.filter((r) => r.user_id !== userId).map((r) => r.user_id).sort().slice(0, 5);
+    return { joined: joined.length, invited: invited.length, heroes };
+  }
+
+  /**
+   * Unread counts after the user's read position: messages from others, and those that mention
+   * the user (m.mentions, or their ID or display name in the body). Push rules refine this later.
+   */
+  async unreadCounts(roomId: string, userId: string, afterStream: number, displayName: string | undefined): Promise<{ notifications: number; highlights: number }> {
+    const rows = (await this.db('events')
+      .select('json')
+      .where('room_id', roomId)
+      .andWhere('stream_ordering', '>', afterStream)
+      .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
+      .whereNull('state_key')
+      .whereIn('type', ['m.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'org.matrix.msc3381.poll.start'])
+      .andWhereNot('sender', userId)
+      .limit(1000)) as Array<{ json: string }>;
+    let highlights = 0;
+    for (const r of rows) {
+      const content = (JSON.parse(r.json) as { content: Record<string, unknown> }).content;
+      const mentions = content['m.mentions'] as { user_ids?: unknown; room?: unknown } | undefined;
+      const body = typeof content.body === 'string' ? content.body : '';
+      const mentioned =
+        (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(userId)) ||
+        (mentions === undefined && (body.includes(userId) || (displayName !== undefined && displayName !== '' && body.includes(displayName))));
+      if (mentioned) highlights++;
+    }
+    return { notifications: rows.length, highlights };
+  }
+
+  /** Everyone who shares a joined room with the user: whose presence they may see. */
+  async usersSharingRooms(userId: string): Promise<Set<string>> {
+    const rows = (await this.db('room_memberships as mine')
+      .join('room_memberships as other', 'other.room_id', 'mine.room_id')
+      .distinct('other.user_id')
+      .where('mine.user_id', userId)
+      .andWhere('mine.membership', 'join')
+      .andWhere('other.membership', 'join')) as Array<{ user_id: string }>;
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** Stream position of an event, for receipts. */
+  async streamOrderingOf(eventId: string): Promise<number | undefined> {
+    return (await this.events.get(eventId))?.streamOrdering;
+  }
+}

@@ -1,0 +1,226 @@
+import type { JsonObject } from '../../core/json.js';
+import type { StoredEvent } from '../rooms/storage/events.js';
+import type { MembershipRow } from '../rooms/sync-source.js';
+import type { SyncDeps, SyncRequest } from './deps.js';
+import { DEFAULT_TIMELINE_LIMIT, roomIncluded, timelineFilter, typeAllowed, type SyncFilter } from './filter.js';
+import type { SyncPositions } from './token.js';
+
+export interface SyncResult {
+  body: JsonObject;
+  next: SyncPositions;
+  /** Nothing a waiting client needs to see. */
+  empty: boolean;
+  /** The rooms the user is joined to: what a waiter listens on. */
+  joinedRooms: Set<string>;
+}
+
+export async function currentPositions(deps: SyncDeps): Promise<SyncPositions> {
+  const ext = (k: 'toDevice' | 'deviceLists') => deps.extensions.find((e) => e.stream === k)?.position() ?? 0;
+  return {
+    events: deps.rooms.currentStreamPosition(),
+    accountData: await deps.users.accountDataPosition(),
+    receipts: deps.receipts.stream.current(),
+    presence: deps.presence.stream.current(),
+    typing: deps.typing.current(),
+    toDevice: ext('toDevice'),
+    deviceLists: ext('deviceLists'),
+  };
+}
+
+/**
+ * Builds one /sync response from `since` up to `to`. Every section reads its own stream between
+ * the two positions, so a client following next_batch sees each change exactly once.
+ */
+export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, to: SyncPositions): Promise<SyncResult> {
+  const { userId } = req;
+  const since = req.since;
+  const src = deps.rooms.sync;
+  const memberships = await src.memberships(userId);
+  const joinedRooms = new Set(memberships.filter((m) => m.membership === 'join').map((m) => m.roomId));
+  const limit = filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
+  const tFilter = timelineFilter(filter);
+  // A typing position from before a restart means nothing now: treat it as never synced.
+  const typingSince = since && since.typing <= to.typing ? since.typing : undefined;
+
+  const accountData = await deps.users.accountDataSince(userId, since?.accountData ?? 0);
+  const roomAccountData = new Map<string, JsonObject[]>();
+  const globalAccountData: JsonObject[] = [];
+  for (const change of accountData) {
+    const event: JsonObject = { type: change.type, content: (change.content ?? {}) as JsonObject };
+    if (change.roomId === null) {
+      if (typeAllowed(filter.account_data, change.type)) globalAccountData.push(event);
+    } else if (typeAllowed(filter.room?.account_data, change.type)) {
+      const list = roomAccountData.get(change.roomId) ?? [];
+      list.push(event);
+      roomAccountData.set(change.roomId, list);
+    }
+  }
+
+  const joinedList = [...joinedRooms].filter((r) => roomIncluded(filter, r));
+  const withEvents = since ? await src.roomsWithEvents(joinedList, since.events, to.events) : new Set(joinedList);
+  const receipts = await deps.receipts.forRooms(joinedList, since?.receipts ?? 0, to.receipts, userId);
+  const readPositions = await deps.receipts.readPosition(userId, joinedList);
+  const profile = await deps.users.getProfile(userId);
+
+  const join: JsonObject = {};
+  for (const m of memberships.filter((x) => x.membership === 'join' && roomIncluded(filter, x.roomId))) {
+    const newlyJoined = since !== undefined && m.streamOrdering > since.events;
+    const typing = deps.typing.changedSince(m.roomId, typingSince);
+    const changed = !since || newlyJoined || withEvents.has(m.roomId) || typing !== undefined || receipts.has(m.roomId) || roomAccountData.has(m.roomId) || req.fullState;
+    if (!changed) continue;
+    const fresh = !since || newlyJoined || req.fullState;
+    const room = await joinedRoom(deps, req, filter, m, fresh ? undefined : since, to, limit, tFilter);
+    if (!room) continue;
+    const ephemeral: JsonObject[] = [];
+    if (typing !== undefined && typeAllowed(filter.room?.ephemeral, 'm.typing')) ephemeral.push({ type: 'm.typing', content: { user_ids: typing } });
+    const receipt = receipts.get(m.roomId);
+    if (receipt && typeAllowed(filter.room?.ephemeral, 'm.receipt')) ephemeral.push({ type: 'm.receipt', content: receipt });
+    room.ephemeral = { events: ephemeral };
+    room.account_data = { events: roomAccountData.get(m.roomId) ?? [] };
+    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, profile?.displayname);
+    room.unread_notifications = { notification_count: counts.notifications, highlight_count: counts.highlights };
+    join[m.roomId] = room;
+  }
+
+  const invite: JsonObject = {};
+  const knock: JsonObject = {};
+  const leave: JsonObject = {};
+  for (const m of memberships) {
+    if (!roomIncluded(filter, m.roomId)) continue;
+    const changedSince = !since || m.streamOrdering > since.events;
+    if (!changedSince) continue;
+    if (m.membership === 'invite' || m.membership === 'knock') {
+      const member = (await src.getEvents([m.eventId])).get(m.eventId);
+      const stripped = await src.strippedState(m.roomId, member);
+      if (m.membership === 'invite') invite[m.roomId] = { invite_state: { events: stripped } };
+      else knock[m.roomId] = { knock_state: { events: stripped } };
+    } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
+      // A first sync shows left rooms only when asked; later syncs show the leaving itself.
+      if (!since && !filter.room?.include_leave) continue;
+      const room = await leftRoom(deps, req, filter, m, since, limit, tFilter);
+      if (room) leave[m.roomId] = room;
+    }
+  }
+
+  const presence: JsonObject[] = [];
+  if (deps.presence.enabled) {
+    const others = await src.usersSharingRooms(userId);
+    others.add(userId);
+    for (const p of deps.presence.changedSince(others, since?.presence ?? 0, to.presence)) {
+      if (typeAllowed(filter.presence, 'm.presence')) presence.push(p);
+    }
+  }
+
+  const body: JsonObject = {
+    next_batch: '',
+    rooms: { join, invite, leave, knock },
+    presence: { events: presence },
+    account_data: { events: globalAccountData },
+    to_device: { events: [] },
+    device_lists: { changed: [], left: [] },
+    device_one_time_keys_count: {},
+    device_unused_fallback_key_types: [],
+  };
+  let extensionNews = false;
+  for (const ext of deps.extensions) {
+    const from = since ? since[ext.stream] : undefined;
+    if (await ext.fill(userId, req.deviceId, from, to[ext.stream], body)) extensionNews = true;
+  }
+  const empty =
+    Object.keys(join).length === 0 &&
+    Object.keys(invite).length === 0 &&
+    Object.keys(leave).length === 0 &&
+    Object.keys(knock).length === 0 &&
+    presence.length === 0 &&
+    globalAccountData.length === 0 &&
+    !extensionNews;
+  return { body, next: to, empty, joinedRooms };
+}
+
+async function stateEvents(
+  deps: SyncDeps,
+  roomId: string,
+  userId: string,
+  timeline: readonly StoredEvent[],
+  filter: SyncFilter,
+  state: Map<string, string>,
+  base: Map<string, string> | undefined,
+): Promise<StoredEvent[]> {
+  const stateFilter = filter.room?.state;
+  const lazy = stateFilter?.lazy_load_members === true;
+  const senders = new Set(timeline.map((e) => e.pdu.sender));
+  senders.add(userId);
+  const inTimeline = new Set(timeline.map((e) => e.eventId));
+  return (
+    await deps.rooms.sync.delta(state, base, (type, key) => {
+      if (!typeAllowed(stateFilter, type)) return false;
+      if (lazy && type === 'm.room.member' && !senders.has(key)) return false;
+      return true;
+    })
+  ).filter((e) => !inTimeline.has(e.eventId) && (!stateFilter?.not_senders || !stateFilter.not_senders.includes(e.pdu.sender)));
+}
+
+async function joinedRoom(
+  deps: SyncDeps,
+  req: SyncRequest,
+  filter: SyncFilter,
+  m: MembershipRow,
+  since: SyncPositions | undefined,
+  to: SyncPositions,
+  limit: number,
+  tFilter: ReturnType<typeof timelineFilter>,
+): Promise<JsonObject | undefined> {
+  const src = deps.rooms.sync;
+  const rv = await src.version(m.roomId);
+  if (!rv) return undefined;
+  const timeline = await src.timeline(m.roomId, req.userId, since?.events ?? 0, to.events, limit, tFilter);
+  const first = timeline.events[0];
+  const room: JsonObject = {};
+  const viewer = { userId: req.userId, deviceId: req.deviceId };
+  if (req.useStateAfter) {
+    // State at the end of the timeline, as a change against what the client already has.
+    const end = await src.stateMapAt(m.roomId, to.events);
+    const base = since ? await src.stateMapAt(m.roomId, since.events) : undefined;
+    const events = await stateEvents(deps, m.roomId, req.userId, [], filter, end, base);
+    room.state_after = { events: await src.format(events, rv, viewer) };
+  } else {
+    const startState = first ? await src.stateBefore(first) : await src.stateMapAt(m.roomId, to.events);
+    let events: StoredEvent[] = [];
+    if (!since) events = await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, undefined);
+    else if (timeline.limited) events = await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, await src.stateMapAt(m.roomId, since.events));
+    room.state = { events: await src.format(events, rv, viewer) };
+  }
+  room.timeline = { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch };
+  const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
+  if (membersChanged) {
+    const s = await src.summary(m.roomId, req.userId);
+    room.summary = { 'm.heroes': s.heroes, 'm.joined_member_count': s.joined, 'm.invited_member_count': s.invited };
+  }
+  return room;
+}
+
+async function leftRoom(
+  deps: SyncDeps,
+  req: SyncRequest,
+  filter: SyncFilter,
+  m: MembershipRow,
+  since: SyncPositions | undefined,
+  limit: number,
+  tFilter: ReturnType<typeof timelineFilter>,
+): Promise<JsonObject | undefined> {
+  const src = deps.rooms.sync;
+  const rv = await src.version(m.roomId);
+  if (!rv) return undefined;
+  // History ends where the user left.
+  const timeline = await src.timeline(m.roomId, req.userId, since?.events ?? 0, m.streamOrdering, limit, tFilter);
+  const viewer = { userId: req.userId, deviceId: req.deviceId };
+  const first = timeline.events[0];
+  const startState = first ? await src.stateBefore(first) : await src.stateMapAt(m.roomId, m.streamOrdering);
+  const base = since && timeline.limited ? await src.stateMapAt(m.roomId, since.events) : undefined;
+  const events = since && !timeline.limited ? [] : await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, base);
+  return {
+    state: { events: await src.format(events, rv, viewer) },
+    timeline: { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch },
+    account_data: { events: [] },
+  };
+}

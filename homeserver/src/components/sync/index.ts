@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import type { Authenticate } from '../../http/auth.js';
+import type { Logger } from '../../log/logger.js';
+import type { Component } from '../component.js';
+import type { RoomsApi } from '../rooms/api.js';
+import type { UsersApi } from '../users/api.js';
+import type { SyncDeps, SyncExtension } from './deps.js';
+import { Notifier } from './notifier.js';
+import { Presence, type PresenceOptions } from './presence.js';
+import { Receipts } from './receipts.js';
+import { presenceRoutes } from './routes/presence.js';
+import { pushRuleRoutes } from './routes/push-rules.js';
+import { receiptRoutes } from './routes/receipts.js';
+import { syncRoutes } from './routes/sync.js';
+import { typingRoutes } from './routes/typing.js';
+import { Typing } from './typing.js';
+import { WsSync, type WsOptions } from './ws.js';
+
+export interface SyncComponentDeps {
+  db: Knex;
+  log: Logger;
+  rooms: RoomsApi;
+  users: UsersApi;
+  authenticate: Authenticate;
+  presence: PresenceOptions;
+  ws: WsOptions;
+}
+
+export interface SyncComponent extends Component {
+  readonly notifier: Notifier;
+  /** Other components (E2EE) add their streams to sync here. */
+  addExtension(ext: SyncExtension): void;
+  /** Wakes a user's waiting syncs (to-device messages, device list changes). */
+  pokeUser(userId: string): void;
+  readonly ws: WsSync;
+}
+
+/** /sync (long-poll and WebSocket), typing, receipts, presence and the notifier that wakes them. */
+export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent> {
+  const notifier = new Notifier();
+  const typing = new Typing((roomId) => notifier.pokeRoom(roomId));
+  const receipts = await Receipts.open(deps.db);
+  const presence = await Presence.open(deps.db, deps.presence, (userId) => {
+    notifier.pokeUser(userId);
+    // Everyone sharing a room with the user may see the change.
+    void deps.rooms.joinedRooms(userId).then((rooms) => rooms.forEach((r) => notifier.pokeRoom(r)));
+  });
+  const extensions: SyncExtension[] = [];
+  const syncDeps: SyncDeps = { rooms: deps.rooms, users: deps.users, receipts, presence, typing, notifier, extensions };
+
+  // New events become visible to sync when their stream position is published; wake their rooms then.
+  const pending: Array<{ position: number; roomId: string; memberTargets: string[] }> = [];
+  deps.rooms.onPersisted((events) => {
+    for (const e of events) {
+      pending.push({
+        position: e.streamOrdering,
+        roomId: e.roomId,
+        memberTargets: e.pdu.type === 'm.room.member' && e.pdu.state_key ? [e.pdu.state_key] : [],
+      });
+    }
+  });
+  deps.rooms.onStreamAdvance((position) => {
+    let i = 0;
+    while (i < pending.length) {
+      const p = pending[i]!;
+      if (p.position <= position) {
+        notifier.pokeRoom(p.roomId);
+        // An invite or a join concerns a user who is not yet listening on the room.
+        for (const u of p.memberTargets) notifier.pokeUser(u);
+        pending.splice(i, 1);
+      } else i++;
+    }
+  });
+  deps.users.onAccountDataChanged((userId) => notifier.pokeUser(userId));
+
+  const ws = new WsSync(syncDeps, deps.authenticate, deps.log, deps.ws);
+  return {
+    name: 'sync',
+    notifier,
+    ws,
+    addExtension: (ext) => extensions.push(ext),
+    pokeUser: (userId) => notifier.pokeUser(userId),
+    routes(router) {
+      syncRoutes(router, syncDeps, deps.authenticate);
+      typingRoutes(router, typing, deps.rooms, deps.authenticate);
+      receiptRoutes(router, { receipts, rooms: deps.rooms, users: deps.users, onReceipt: (roomId) => notifier.pokeRoom(roomId) }, deps.authenticate);
+      presenceRoutes(router, presence, deps.rooms, deps.authenticate);
+      pushRuleRoutes(router, deps.authenticate);
+    },
+    upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    beforeStop() {
+      notifier.close();
+      void ws.close();
+    },
+    async stop() {
+      await ws.close();
+      typing.stop();
+      presence.stop();
+    },
+  };
+}

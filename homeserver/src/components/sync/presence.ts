@@ -1,0 +1,143 @@
+import type { Knex } from 'knex';
+import type { JsonObject } from '../../core/json.js';
+import { StreamIdGenerator } from '../../streams/stream-id.js';
+
+export type PresenceState = 'online' | 'unavailable' | 'offline';
+
+interface Entry {
+  state: PresenceState;
+  statusMsg: string | null;
+  lastActive: number;
+  /** Last time a sync or presence update came from the user: drives the idle timeout. */
+  lastSeen: number;
+  streamId: number;
+}
+
+export interface PresenceOptions {
+  enabled: boolean;
+  /** A user with no sync for this long goes offline. */
+  offlineAfterMs: number;
+  /** Activity within this window counts as currently_active. */
+  activeWindowMs?: number;
+}
+
+/**
+ * Presence kept in memory for speed (every sync touches it) and written through to the database
+ * only when what others see changes (state or status), so activity costs no writes.
+ */
+export class Presence {
+  private readonly entries = new Map<string, Entry>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly db: Knex,
+    readonly stream: StreamIdGenerator,
+    readonly options: PresenceOptions,
+    private readonly onChange: (userId: string) => void,
+  ) {}
+
+  static async open(db: Knex, options: PresenceOptions, onChange: (userId: string) => void): Promise<Presence> {
+    const rows = (await db('presence').select('user_id', 'state', 'status_msg', 'last_active_ts', 'stream_id')) as Array<{
+      user_id: string;
+      state: PresenceState;
+      status_msg: string | null;
+      last_active_ts: number;
+      stream_id: number;
+    }>;
+    const max = rows.reduce((m, r) => Math.max(m, Number(r.stream_id)), 0);
+    const p = new Presence(db, new StreamIdGenerator(max), options, onChange);
+    for (const r of rows) {
+      p.entries.set(r.user_id, { state: r.state, statusMsg: r.status_msg, lastActive: Number(r.last_active_ts), lastSeen: 0, streamId: Number(r.stream_id) });
+    }
+    if (options.enabled) {
+      p.sweeper = setInterval(() => void p.sweep(), Math.min(options.offlineAfterMs, 10_000));
+      p.sweeper.unref();
+    }
+    return p;
+  }
+
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** A user set their presence explicitly (PUT /presence) or implicitly by syncing with set_presence. */
+  async set(userId: string, state: PresenceState, statusMsg: string | null | undefined, now = Date.now()): Promise<void> {
+    if (!this.options.enabled) return;
+    const old = this.entries.get(userId);
+    const next: Entry = {
+      state,
+      statusMsg: statusMsg === undefined ? (old?.statusMsg ?? null) : statusMsg,
+      lastActive: state === 'online' ? now : (old?.lastActive ?? now),
+      lastSeen: now,
+      streamId: old?.streamId ?? 0,
+    };
+    const visibleChange = !old || old.state !== next.state || old.statusMsg !== next.statusMsg;
+    if (!visibleChange) {
+      old.lastActive = next.lastActive;
+      old.lastSeen = now;
+      return;
+    }
+    await this.persist(userId, next);
+  }
+
+  /** A sync arrived: the user is seen; `online` unless they asked otherwise. */
+  async touch(userId: string, setPresence: PresenceState | undefined): Promise<void> {
+    if (!this.options.enabled || setPresence === 'offline') return;
+    const current = this.entries.get(userId);
+    const state = setPresence ?? (current?.state === 'unavailable' ? 'unavailable' : 'online');
+    await this.set(userId, state, undefined);
+  }
+
+  get(userId: string): JsonObject | undefined {
+    const e = this.entries.get(userId);
+    if (!e) return undefined;
+    return this.format(e);
+  }
+
+  /** Presence events for `users` that changed in (since, to]. */
+  changedSince(users: Iterable<string>, since: number, to: number): JsonObject[] {
+    const out: JsonObject[] = [];
+    for (const u of users) {
+      const e = this.entries.get(u);
+      if (e && e.streamId > since && e.streamId <= to) out.push({ type: 'm.presence', sender: u, content: { ...this.format(e), user_id: u } });
+    }
+    return out;
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private format(e: Entry): JsonObject {
+    const now = Date.now();
+    const out: JsonObject = { presence: e.state, last_active_ago: Math.max(0, now - e.lastActive) };
+    if (e.state !== 'offline') out.currently_active = now - e.lastActive < (this.options.activeWindowMs ?? 60_000);
+    if (e.statusMsg !== null) out.status_msg = e.statusMsg;
+    return out;
+  }
+
+  private async persist(userId: string, e: Entry): Promise<void> {
+    const reservation = this.stream.reserve();
+    e.streamId = reservation.ids[0]!;
+    this.entries.set(userId, e);
+    try {
+      await this.db('presence')
+        .insert({ user_id: userId, state: e.state, status_msg: e.statusMsg, last_active_ts: e.lastActive, stream_id: e.streamId })
+        .onConflict('user_id')
+        .merge();
+    } finally {
+      reservation.done();
+    }
+    this.onChange(userId);
+  }
+
+  /** Users who stopped syncing go offline. */
+  private async sweep(): Promise<void> {
+    const cutoff = Date.now() - this.options.offlineAfterMs;
+    for (const [userId, e] of this.entries) {
+      if (e.state !== 'offline' && e.lastSeen < cutoff) {
+        await this.persist(userId, { ...e, state: 'offline' }).catch(() => undefined);
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type Router from '@koa/router';
+import { getRequester, requireAuth, type Authenticate } from '../../../http/auth.js';
+import { errors } from '../../../http/errors.js';
+import { queryInt, queryString } from '../../../http/params.js';
+import type { SyncDeps } from '../deps.js';
+import { resolveSyncFilter } from '../filter.js';
+import type { PresenceState } from '../presence.js';
+import { acknowledge, MAX_TIMEOUT_MS, syncOnce } from '../service.js';
+import { parseSyncToken } from '../token.js';
+
+const PRESENCE = new Set(['online', 'unavailable', 'offline']);
+
+function boolParam(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw errors.invalidParam(`${name} must be true or false`);
+}
+
+/** GET /_matrix/client/v3/sync — long-poll sync. */
+export function syncRoutes(router: Router, deps: SyncDeps, authenticate: Authenticate): void {
+  router.get('/_matrix/client/v3/sync', requireAuth(authenticate), async (ctx) => {
+    const requester = getRequester(ctx);
+    const sinceRaw = queryString(ctx, 'since');
+    const since = sinceRaw ? parseSyncToken(sinceRaw) : undefined;
+    const timeout = queryInt(ctx, 'timeout', { min: 0, fallback: 0 });
+    const setPresence = queryString(ctx, 'set_presence');
+    if (setPresence !== undefined && !PRESENCE.has(setPresence)) throw errors.invalidParam('set_presence must be online, unavailable or offline');
+    const filter = await resolveSyncFilter(queryString(ctx, 'filter'), (id) => deps.users.getFilter(requester.userId, id));
+    const fullState = boolParam(queryString(ctx, 'full_state'), 'full_state');
+    const useStateAfter = boolParam(queryString(ctx, 'use_state_after') ?? queryString(ctx, 'org.matrix.msc4222.use_state_after'), 'use_state_after');
+    await deps.presence.touch(requester.userId, setPresence as PresenceState | undefined);
+    await acknowledge(deps, requester.userId, requester.deviceId, since);
+    // Stop waiting when the client goes away or the server shuts down.
+    const aborter = new AbortController();
+    ctx.req.once('close', () => aborter.abort());
+    ctx.body = await syncOnce(
+      deps,
+      { userId: requester.userId, deviceId: requester.deviceId, since, fullState, useStateAfter },
+      filter,
+      Math.min(timeout, MAX_TIMEOUT_MS),
+      aborter.signal,
+    );
+  });
+}

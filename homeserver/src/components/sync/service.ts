@@ -1,0 +1,37 @@
+import type { JsonObject } from '../../core/json.js';
+import { computeSync, currentPositions } from './compute.js';
+import type { SyncDeps, SyncRequest } from './deps.js';
+import type { SyncFilter } from './filter.js';
+import { formatSyncToken, type SyncPositions } from './token.js';
+
+export const MAX_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * One /sync: compute from `since`; if nothing is new, wait for the notifier (up to `timeoutMs`)
+ * and compute again. The response always names the position it was computed up to.
+ */
+export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, timeoutMs: number, signal?: AbortSignal): Promise<JsonObject> {
+  const deadline = Date.now() + Math.min(Math.max(timeoutMs, 0), MAX_TIMEOUT_MS);
+  for (;;) {
+    // Read the notifier's clock before the positions: a change in between wakes the wait at once.
+    const tick = deps.notifier.now();
+    const to = await currentPositions(deps);
+    const result = await computeSync(deps, req, filter, to);
+    const remaining = deadline - Date.now();
+    if (!result.empty || !req.since || remaining <= 0 || signal?.aborted) {
+      result.body.next_batch = formatSyncToken(result.next);
+      return result.body;
+    }
+    const woken = await deps.notifier.wait(req.userId, result.joinedRooms, tick, remaining, signal);
+    if (!woken) {
+      result.body.next_batch = formatSyncToken(result.next);
+      return result.body;
+    }
+  }
+}
+
+/** Acknowledges what a client confirmed it has by syncing with a token (to-device deletion). */
+export async function acknowledge(deps: SyncDeps, userId: string, deviceId: string, since: SyncPositions | undefined): Promise<void> {
+  if (!since) return;
+  for (const ext of deps.extensions) await ext.acknowledge?.(userId, deviceId, since[ext.stream]);
+}

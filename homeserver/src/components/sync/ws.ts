@@ -1,0 +1,199 @@
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Authenticate, Requester } from '../../http/auth.js';
+import { MatrixError } from '../../http/errors.js';
+import type { Logger } from '../../log/logger.js';
+import { computeSync, currentPositions } from './compute.js';
+import type { SyncDeps } from './deps.js';
+import { resolveSyncFilter, syncFilterSchema, type SyncFilter } from './filter.js';
+import type { PresenceState } from './presence.js';
+import { acknowledge } from './service.js';
+import { formatSyncToken, parseSyncToken, type SyncPositions } from './token.js';
+import { validate } from '../../http/body.js';
+
+export const WS_SYNC_PATH = '/_matrix/client/unstable/org.hearth.ws/sync';
+
+/** Close codes: the 4xxx range is ours (RFC 6455 leaves it to applications). */
+export const CLOSE = {
+  badRequest: 4000,
+  unauthorized: 4001,
+  tooSlow: 4008,
+  serverError: 4500,
+  goingAway: 1001,
+} as const;
+
+export interface WsOptions {
+  /** Bytes queued for one client before it counts as too slow and is dropped. */
+  maxBufferedBytes: number;
+  heartbeatMs: number;
+  /** How long a connection may take to authenticate with its first message. */
+  authTimeoutMs: number;
+}
+
+interface Start {
+  access_token?: string;
+  since?: string;
+  filter?: string | Record<string, unknown>;
+  set_presence?: PresenceState;
+  use_state_after?: boolean;
+}
+
+function tokenFromRequest(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  if (m) return m[1];
+  return new URL(req.url ?? '/', 'http://x').searchParams.get('access_token') ?? undefined;
+}
+
+/**
+ * Sync over a WebSocket: after a start message (which may carry the token, `since`, `filter`,
+ * `set_presence`, `use_state_after`), the server sends a /sync response each time something
+ * changes, every one with its `next_batch`. The client may send `{"type":"ack","since":…}` to
+ * confirm what it has processed. Slow readers are closed with 4008, never buffered without bound.
+ */
+export class WsSync {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly live = new Set<{ ws: WebSocket; abort: AbortController }>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: SyncDeps,
+    private readonly authenticate: Authenticate,
+    private readonly log: Logger,
+    private readonly options: WsOptions,
+  ) {
+    this.heartbeat = setInterval(() => {
+      for (const c of this.live) {
+        const w = c.ws as WebSocket & { alive?: boolean };
+        if (w.alive === false) {
+          w.terminate();
+          continue;
+        }
+        w.alive = false;
+        w.ping();
+      }
+    }, options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connections(): number {
+    return this.live.size;
+  }
+
+  /** Handles an HTTP upgrade for our path; returns false for other paths. */
+  handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== WS_SYNC_PATH) return false;
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.serve(ws, req));
+    return true;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const c of this.live) {
+      c.abort.abort();
+      c.ws.close(CLOSE.goingAway, 'server shutting down');
+    }
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private async serve(ws: WebSocket, req: http.IncomingMessage): Promise<void> {
+    const abort = new AbortController();
+    const conn = { ws, abort };
+    this.live.add(conn);
+    (ws as WebSocket & { alive?: boolean }).alive = true;
+    ws.on('pong', () => ((ws as WebSocket & { alive?: boolean }).alive = true));
+    ws.on('close', () => {
+      abort.abort();
+      this.live.delete(conn);
+    });
+    const messages: Array<Record<string, unknown>> = [];
+    let notify: (() => void) | undefined;
+    ws.on('message', (data) => {
+      try {
+        const parsed = JSON.parse(String(data)) as unknown;
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+        messages.push(parsed as Record<string, unknown>);
+        notify?.();
+      } catch {
+        ws.close(CLOSE.badRequest, 'messages must be JSON objects');
+      }
+    });
+    const nextMessage = (timeoutMs: number): Promise<Record<string, unknown> | undefined> =>
+      new Promise((resolve) => {
+        if (messages.length > 0) return resolve(messages.shift());
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        notify = () => {
+          clearTimeout(timer);
+          notify = undefined;
+          resolve(messages.shift());
+        };
+        abort.signal.addEventListener('abort', () => notify?.(), { once: true });
+      });
+
+    try {
+      const start = ((await nextMessage(this.options.authTimeoutMs)) ?? {}) as Start & { type?: string };
+      const token = tokenFromRequest(req) ?? (typeof start.access_token === 'string' ? start.access_token : undefined);
+      if (!token) return ws.close(CLOSE.unauthorized, JSON.stringify({ errcode: 'M_MISSING_TOKEN', error: 'Missing access token' }));
+      let requester: Requester;
+      try {
+        requester = await this.authenticate(token, { ip: req.socket.remoteAddress ?? '', userAgent: req.headers['user-agent'] });
+      } catch (err) {
+        const e = err instanceof MatrixError ? err.toJSON() : { errcode: 'M_UNKNOWN_TOKEN', error: 'Unrecognised access token' };
+        return ws.close(CLOSE.unauthorized, JSON.stringify(e).slice(0, 120));
+      }
+      let since: SyncPositions | undefined;
+      let filter: SyncFilter;
+      try {
+        since = typeof start.since === 'string' ? parseSyncToken(start.since) : undefined;
+        filter =
+          typeof start.filter === 'object' && start.filter !== null
+            ? validate(syncFilterSchema, start.filter)
+            : await resolveSyncFilter(typeof start.filter === 'string' ? start.filter : undefined, (id) => this.deps.users.getFilter(requester.userId, id));
+      } catch (err) {
+        const e = err instanceof MatrixError ? err.toJSON() : { errcode: 'M_BAD_JSON', error: 'bad start message' };
+        return ws.close(CLOSE.badRequest, JSON.stringify(e).slice(0, 120));
+      }
+      await acknowledge(this.deps, requester.userId, requester.deviceId, since);
+      const req0 = { userId: requester.userId, deviceId: requester.deviceId, fullState: false, useStateAfter: start.use_state_after === true };
+      let first = true;
+      while (!abort.signal.aborted && ws.readyState === ws.OPEN) {
+        await this.deps.presence.touch(requester.userId, start.set_presence);
+        for (const m of messages.splice(0)) {
+          if (m.type === 'ack' && typeof m.since === 'string') await acknowledge(this.deps, requester.userId, requester.deviceId, parseSyncToken(m.since));
+        }
+        const tick = this.deps.notifier.now();
+        const to = await currentPositions(this.deps);
+        const result = await computeSync(this.deps, { ...req0, since }, filter, to);
+        if (!result.empty || first) {
+          result.body.next_batch = formatSyncToken(result.next);
+          ws.send(JSON.stringify(result.body));
+          if (ws.bufferedAmount > this.options.maxBufferedBytes) {
+            return ws.close(CLOSE.tooSlow, 'client is not reading fast enough');
+          }
+          first = false;
+        }
+        since = result.next;
+        // Wake on a change for this user, or on an incoming ack; presence is renewed each minute.
+        const ackWait = new Promise<boolean>((resolve) => {
+          notify = () => {
+            notify = undefined;
+            resolve(true);
+          };
+        });
+        await Promise.race([this.deps.notifier.wait(requester.userId, result.joinedRooms, tick, 60_000, abort.signal), ackWait]);
+        notify = undefined;
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'websocket sync failed');
+      if (ws.readyState === ws.OPEN) ws.close(CLOSE.serverError, 'internal error');
+    }
+  }
+}
