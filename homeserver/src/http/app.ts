@@ -2,7 +2,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from '../log/logger.js';
 import type { HttpMetrics } from '../metrics/http.js';
-import { cors, errorHandler, requestContext, unmatched } from './middleware.js';
+import { cors, errorHandler, refuseNul, requestContext, unmatched } from './middleware.js';
 
 export interface AppOptions {
   log: Logger;
@@ -21,6 +21,7 @@ export function createApp(options: AppOptions): { app: Koa; router: Router } {
   app.use(requestContext(options.log, options.metrics, options.maxJsonBodyBytes));
   app.use(cors());
   app.use(errorHandler(options.log));
+  app.use(refuseNul());
   app.use(unmatched(router));
   app.use(router.routes());
   return { app, router };

@@ -46,6 +46,25 @@ export function cors(): Middleware {
   };
 }
 
+/**
+ * Refuses NUL characters in the path and query: no identifier or token may hold one, and
+ * PostgreSQL text cannot store them, so they would otherwise surface as 500s deep inside.
+ */
+export function refuseNul(): Middleware {
+  return async (ctx, next) => {
+    let path: string;
+    try {
+      path = decodeURIComponent(ctx.path);
+    } catch {
+      throw errors.invalidParam('The request path is not valid percent-encoding');
+    }
+    if (path.includes('\u0000') || ctx.querystring.toLowerCase().includes('%00')) {
+      throw errors.invalidParam('NUL characters are not allowed in the path or query');
+    }
+    await next();
+  };
+}
+
 /** Renders every failure as Matrix error JSON; unexpected ones are logged and become 500 M_UNKNOWN. */
 export function errorHandler(log: Logger): Middleware {
   return async (ctx, next) => {

@@ -140,3 +140,14 @@ test('request logs carry id, method, route template, status and duration, never 
   const all = JSON.stringify(lines);
   t.false(all.includes('SECRET'));
 });
+
+test('NUL characters in the path or query are refused with 400 M_INVALID_PARAM', async (t) => {
+  const { url } = await stack(t);
+  const inPath = await fetch(`${url}/_matrix/client/v3/echo%00x`);
+  t.is(inPath.status, 400);
+  t.is(((await inPath.json()) as { errcode: string }).errcode, 'M_INVALID_PARAM');
+  const inQuery = await fetch(`${url}/_matrix/client/v3/echo?x=a%00b`);
+  t.is(inQuery.status, 400);
+  const badEncoding = await fetch(`${url}/_matrix/client/v3/echo%E0%A4%A`);
+  t.is(badEncoding.status, 400);
+});

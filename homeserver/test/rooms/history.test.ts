@@ -53,6 +53,8 @@ test('messages: bad parameters', async (t) => {
   t.is((await alice.call('GET', `${r(room)}/messages?dir=x`)).body.errcode, 'M_INVALID_PARAM');
   t.is((await alice.call('GET', `${r(room)}/messages?dir=b&limit=abc`)).body.errcode, 'M_INVALID_PARAM');
   t.is((await alice.call('GET', `${r(room)}/messages?dir=b&from=garbage`)).body.errcode, 'M_INVALID_PARAM');
+  t.is((await alice.call('GET', `${r(room)}/messages?dir=b&from=t99999999999999999999_1`)).body.errcode, 'M_INVALID_PARAM');
+  t.is((await alice.call('GET', `/_matrix/client/v3/sync?since=s99999999999999999999`)).body.errcode, 'M_INVALID_PARAM');
   t.is((await alice.call('GET', `${r(room)}/messages?dir=b&filter=%7B`)).body.errcode, 'M_NOT_JSON');
   const bob = await registerUser(s, 'bob');
   t.is((await bob.call('GET', `${r(room)}/messages?dir=b`)).status, 403);

@@ -16,9 +16,11 @@ export function formatTopological(t: TopologicalToken): string {
  * `next_batch` (clients may start /messages from it).
  */
 export function parsePaginationToken(s: string): { kind: 'topological'; token: TopologicalToken } | { kind: 'stream'; position: number } {
-  let m = /^t(\d+)_(\d+)$/.exec(s);
-  if (m) return { kind: 'topological', token: { depth: Number(m[1]), stream: Number(m[2]) } };
-  m = /^s(\d+)/.exec(s);
-  if (m) return { kind: 'stream', position: Number(m[1]) };
+  let m = /^t(\d{1,16})_(\d{1,16})$/.exec(s);
+  if (m && Number.isSafeInteger(Number(m[1])) && Number.isSafeInteger(Number(m[2]))) {
+    return { kind: 'topological', token: { depth: Number(m[1]), stream: Number(m[2]) } };
+  }
+  m = /^s(\d{1,16})(?:_\d{1,16})*$/.exec(s);
+  if (m && Number.isSafeInteger(Number(m[1]))) return { kind: 'stream', position: Number(m[1]) };
   throw errors.invalidParam('Invalid pagination token');
 }

@@ -24,7 +24,7 @@ export function formatSyncToken(p: SyncPositions): string {
 }
 
 export function parseSyncToken(s: string): SyncPositions {
-  const m = /^s(\d+(?:_\d+)*)$/.exec(s);
+  const m = /^s(\d{1,16}(?:_\d{1,16}){0,15})$/.exec(s);
   if (!m) throw errors.invalidParam('Invalid sync token');
   const parts = m[1]!.split('_').map(Number);
   if (parts.some((n) => !Number.isSafeInteger(n))) throw errors.invalidParam('Invalid sync token');
