@@ -59,3 +59,20 @@ export type StateMap = Map<StateKey, string>;
 export function isStateEvent(e: { state_key?: string | undefined }): boolean {
   return typeof e.state_key === 'string';
 }
+
+/** The auth-relevant view of a PDU whose ID is known. */
+export function roomEventOf(eventId: string, pdu: Readonly<PDU>): RoomEvent {
+  return {
+    event_id: eventId,
+    room_id: pdu.room_id,
+    sender: pdu.sender,
+    type: pdu.type,
+    state_key: pdu.state_key,
+    content: pdu.content,
+    origin_server_ts: pdu.origin_server_ts,
+    prev_events: pdu.prev_events,
+    auth_events: pdu.auth_events,
+    depth: pdu.depth,
+    redacts: pdu.redacts,
+  };
+}

@@ -3,6 +3,7 @@ import { redact } from '../../core/redaction.js';
 import type { JsonObject } from '../../core/json.js';
 import type { RoomVersion } from '../../core/room-versions.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
+import { DecorationCache } from './decoration-cache.js';
 
 export interface Viewer {
   userId: string;
@@ -56,13 +57,23 @@ export async function formatClientEvents(
   relations?: Map<string, JsonObject>,
 ): Promise<JsonObject[]> {
   if (events.length === 0) return [];
-  const ids = events.map((e) => e.eventId);
-  const redactionRows = (await db('redactions as r')
-    .join('events as e', 'e.event_id', 'r.event_id')
-    .select('r.event_id', 'r.redacts')
-    .whereIn('r.redacts', ids)
-    .whereNull('e.rejected_reason')
-    .andWhere('e.soft_failed', false)) as Array<{ event_id: string; redacts: string }>;
+  const cache = DecorationCache.for(db);
+  const ids = cache.needRedactionLookup(events.map((e) => e.eventId));
+  const generation = cache.generations().redaction;
+  const redactionRows =
+    ids.length === 0
+      ? []
+      : ((await db('redactions as r')
+          .join('events as e', 'e.event_id', 'r.event_id')
+          .select('r.event_id', 'r.redacts')
+          .whereIn('r.redacts', ids)
+          .whereNull('e.rejected_reason')
+          .andWhere('e.soft_failed', false)) as Array<{ event_id: string; redacts: string }>);
+  const redactedIds = new Set(redactionRows.map((r) => r.redacts));
+  cache.rememberUnredacted(
+    ids.filter((id) => !redactedIds.has(id)),
+    generation,
+  );
   const prevIds = events.map((e) => e.replacesState).filter((x): x is string => x !== null);
   const loaded = await store.getMany([...redactionRows.map((r) => r.event_id), ...prevIds]);
   const redactedBy = new Map<string, StoredEvent>();

@@ -19,6 +19,9 @@ import { sendRoutes } from './routes/send.js';
 import { stateRoutes } from './routes/state.js';
 import { RoomsService } from './service.js';
 import { RoomSyncSource } from './sync-source.js';
+import { DecorationCache } from './decoration-cache.js';
+import { RecentEvents } from './recent-events.js';
+import { invalidateVisibility } from './visibility.js';
 import { CurrentState } from './state/current-state.js';
 import { StateGroups } from './state/state-groups.js';
 import { AliasStore } from './storage/aliases.js';
@@ -46,6 +49,12 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const groups = new StateGroups(deps.db);
   const infos = new RoomInfos(deps.db, groups);
   const bus = new RoomEventBus();
+  // Caches of derived read data learn of every event first, before any reader is woken.
+  const decorations = DecorationCache.for(deps.db);
+  bus.subscribe((persisted) => {
+    invalidateVisibility(deps.db, persisted);
+    decorations.observe(persisted);
+  });
   const writer = new RoomWriter({ db: deps.db, events, groups, infos, stream, bus, serverName: deps.serverName, signingKey: deps.signingKey });
   const current = new CurrentState(infos, events);
   const aliases = new AliasStore(deps.db);
@@ -55,10 +64,15 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const reader = new RoomReader(deps.db, events, groups, current, relations);
   const features = createRoomFeatures({ ...deps, writer, bus, events, current, aliases, reader });
 
+  const recent = new RecentEvents(stream.current());
+  bus.subscribe((persisted) => recent.observe(persisted));
+  const syncSource = new RoomSyncSource(deps.db, events, groups, current, reader, recent);
+  bus.subscribe((persisted) => syncSource.observe(persisted));
+  service.afterForget = (userId) => syncSource.forgetMemberships(userId);
   const api: RoomsApi = {
     onPersisted: (l) => bus.subscribe(l),
     onStreamAdvance: (l) => stream.onAdvance(l),
-    sync: new RoomSyncSource(deps.db, events, groups, current, reader),
+    sync: syncSource,
     joinedRooms: (userId) => reader.joinedRooms(userId),
     currentStreamPosition: () => stream.current(),
     async updateProfileInRooms(userId, profile) {

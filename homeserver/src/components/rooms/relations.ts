@@ -3,6 +3,7 @@ import type { JsonObject } from '../../core/json.js';
 import { toClientEvent } from './client-events.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
 import type { CurrentState } from './state/current-state.js';
+import { DecorationCache } from './decoration-cache.js';
 
 interface RelationRow {
   event_id: string;
@@ -37,12 +38,21 @@ export class RelationsReader {
   async aggregationsFor(parents: readonly StoredEvent[], userId: string): Promise<Map<string, JsonObject>> {
     const out = new Map<string, JsonObject>();
     if (parents.length === 0) return out;
-    const byId = new Map(parents.map((p) => [p.eventId, p]));
+    const cache = DecorationCache.for(this.db);
+    const lookup = cache.needRelationLookup(parents.map((p) => p.eventId));
+    if (lookup.length === 0) return out;
+    const generation = cache.generations().relation;
+    const byId = new Map(parents.filter((p) => lookup.includes(p.eventId)).map((p) => [p.eventId, p]));
     const rows = (await liveRelations(this.db)
       .select('r.event_id', 'r.relates_to', 'r.rel_type', 'r.sender', 'r.type', 'r.stream_ordering')
       .whereIn('r.relates_to', [...byId.keys()])
       .whereIn('r.rel_type', ['m.replace', 'm.thread', 'm.reference'])
       .orderBy('r.stream_ordering')) as RelationRow[];
+    const related = new Set(rows.map((r) => r.relates_to));
+    cache.rememberUnrelated(
+      lookup.filter((id) => !related.has(id)),
+      generation,
+    );
     if (rows.length === 0) return out;
     const children = await this.events.getMany(rows.filter((r) => r.rel_type !== 'm.reference').map((r) => r.event_id));
     const now = Date.now();

@@ -107,6 +107,14 @@ export class RoomsService {
     if (existing) throw new MatrixError(400, 'M_DUPLICATE_ANNOTATION', 'You already reacted with this key');
   }
 
+  /** Called after a user forgot a room (sync drops it from the leave section). */
+  afterForget: ((userId: string) => void) | undefined;
+
+  async forget(userId: string, roomId: string): Promise<void> {
+    await this.db('room_memberships').update({ forgotten: true }).where({ room_id: roomId, user_id: userId });
+    this.afterForget?.(userId);
+  }
+
   async requireJoined(userId: string, roomId: string): Promise<void> {
     const info = await this.current.info(roomId);
     if (!info) throw errors.forbidden('You are not in this room');

@@ -10,6 +10,8 @@ import type { StateGroups } from './state/state-groups.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
 import { formatTopological } from './tokens.js';
 import { HistoryVisibility } from './visibility.js';
+import { LruCache } from '../../util/lru.js';
+import type { RecentEvents } from './recent-events.js';
 
 export interface MembershipRow {
   roomId: string;
@@ -27,6 +29,17 @@ export interface TimelineSlice {
   prevBatch: string;
 }
 
+/** Event types that count as unread messages. */
+const COUNTED_TYPES = ['m.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'org.matrix.msc3381.poll.start'];
+
+function mentions(content: Record<string, unknown>, userId: string, displayName: string | undefined): boolean {
+  const m = content['m.mentions'] as { user_ids?: unknown } | undefined;
+  if (m !== undefined) return Array.isArray(m.user_ids) && m.user_ids.includes(userId);
+  // Clients that predate m.mentions: the legacy body match.
+  const body = typeof content.body === 'string' ? content.body : '';
+  return body.includes(userId) || (displayName !== undefined && displayName !== '' && body.includes(displayName));
+}
+
 /** Types whose current state goes with an invite or knock so clients can show the room. */
 const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
@@ -35,15 +48,23 @@ const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.
  * are rooms' tables; sync only sees events, states and positions.
  */
 export class RoomSyncSource {
+  private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; displayName: string | undefined }>(100_000);
+  private readonly membershipCache = new LruCache<string, MembershipRow[]>(50_000);
+
   constructor(
     private readonly db: Knex,
     private readonly events: EventStore,
     private readonly groups: StateGroups,
     private readonly current: CurrentState,
     private readonly reader: RoomReader,
+    private readonly recent: RecentEvents,
   ) {}
 
+  /** A user's memberships; cached until a member event for the user is persisted. */
   async memberships(userId: string): Promise<MembershipRow[]> {
+    const hit = this.membershipCache.get(userId);
+    if (hit) return hit;
+    const generation = this.membershipGeneration;
     const rows = (await this.db('room_memberships').select('room_id', 'membership', 'event_id', 'stream_ordering', 'forgotten').where('user_id', userId)) as Array<{
       room_id: string;
       membership: string;
@@ -51,7 +72,26 @@ export class RoomSyncSource {
       stream_ordering: number;
       forgotten: boolean;
     }>;
-    return rows.map((r) => ({ roomId: r.room_id, membership: r.membership, eventId: r.event_id, streamOrdering: Number(r.stream_ordering), forgotten: r.forgotten }));
+    const list = rows.map((r) => ({ roomId: r.room_id, membership: r.membership, eventId: r.event_id, streamOrdering: Number(r.stream_ordering), forgotten: r.forgotten }));
+    if (generation === this.membershipGeneration) this.membershipCache.set(userId, list);
+    return list;
+  }
+
+  private membershipGeneration = 0;
+
+  /** Called for every persisted event (and on forget): drops cached memberships it changes. */
+  observe(events: readonly StoredEvent[]): void {
+    for (const e of events) {
+      if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) {
+        this.membershipGeneration++;
+        this.membershipCache.delete(e.pdu.state_key);
+      }
+    }
+  }
+
+  forgetMemberships(userId: string): void {
+    this.membershipGeneration++;
+    this.membershipCache.delete(userId);
   }
 
   async version(roomId: string): Promise<RoomVersion | undefined> {
@@ -61,6 +101,8 @@ export class RoomSyncSource {
   /** Which of `roomIds` have timeline events in (from, to]. One query for all rooms. */
   async roomsWithEvents(roomIds: readonly string[], from: number, to: number): Promise<Set<string>> {
     if (roomIds.length === 0 || to <= from) return new Set();
+    const known = this.recent.roomsWithEvents(roomIds, from, to);
+    if (known) return known;
     const rows = (await this.db('events')
       .distinct('room_id')
       .whereIn('room_id', [...roomIds])
@@ -76,6 +118,19 @@ export class RoomSyncSource {
    */
   async timeline(roomId: string, userId: string, from: number, to: number, limit: number, filter: RoomEventFilter): Promise<TimelineSlice> {
     const vis = await HistoryVisibility.load(this.db, roomId, userId);
+    const keep = (e: StoredEvent): boolean => e.rejectedReason === null && !e.softFailed && vis.canSee(e) && matchesFilter(filter, e);
+    const ids = this.recent.range(roomId, from, to);
+    if (ids) {
+      const loaded = await this.events.getMany(ids);
+      const all = ids.map((id) => loaded.get(id)).filter((e): e is StoredEvent => e !== undefined && keep(e));
+      const picked = all.slice(-limit);
+      const first = picked[0];
+      return {
+        events: picked,
+        limited: all.length > picked.length,
+        prevBatch: first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}`,
+      };
+    }
     const picked: StoredEvent[] = [];
     let cursor = to;
     let limited = false;
@@ -84,8 +139,7 @@ export class RoomSyncSource {
       const batch = await this.events.byStreamOrdering(roomId, from, cursor, Math.max(limit, 1) * 2, 'desc');
       for (const e of batch) {
         cursor = e.streamOrdering - 1;
-        if (e.rejectedReason !== null || e.softFailed) continue;
-        if (!vis.canSee(e) || !matchesFilter(filter, e)) continue;
+        if (!keep(e)) continue;
         if (picked.length >= limit) {
           limited = true;
           break;
@@ -187,30 +241,46 @@ export class RoomSyncSource {
   /**
    * Unread counts after the user's read position: messages from others, and those that mention
    * the user (m.mentions, or their ID or display name in the body). Push rules refine this later.
+   * Counted incrementally: a cached count for the same read position only adds what came since.
    */
-  async unreadCounts(roomId: string, userId: string, afterStream: number, displayName: string | undefined): Promise<{ notifications: number; highlights: number }> {
-    const rows = (await this.db('events')
-      .select('json')
-      .where('room_id', roomId)
-      .andWhere('stream_ordering', '>', afterStream)
-      .andWhere('outlier', false)
-      .whereNull('rejected_reason')
-      .andWhere('soft_failed', false)
-      .whereNull('state_key')
-      .whereIn('type', ['m.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'org.matrix.msc3381.poll.start'])
-      .andWhereNot('sender', userId)
-      .limit(1000)) as Array<{ json: string }>;
-    let highlights = 0;
-    for (const r of rows) {
-      const content = (JSON.parse(r.json) as { content: Record<string, unknown> }).content;
-      const mentions = content['m.mentions'] as { user_ids?: unknown; room?: unknown } | undefined;
-      const body = typeof content.body === 'string' ? content.body : '';
-      const mentioned =
-        (Array.isArray(mentions?.user_ids) && mentions.user_ids.includes(userId)) ||
-        (mentions === undefined && (body.includes(userId) || (displayName !== undefined && displayName !== '' && body.includes(displayName))));
-      if (mentioned) highlights++;
+  async unreadCounts(roomId: string, userId: string, afterStream: number, upTo: number, displayName: string | undefined): Promise<{ notifications: number; highlights: number }> {
+    const key = `${roomId}\u0000${userId}`;
+    const cached = this.unread.get(key);
+    const reuse = cached && cached.after === afterStream && cached.displayName === displayName && cached.upTo <= upTo;
+    const from = reuse ? cached.upTo : afterStream;
+    let notifications = reuse ? cached.notifications : 0;
+    let highlights = reuse ? cached.highlights : 0;
+    const ids = upTo > from ? this.recent.range(roomId, from, upTo) : [];
+    if (ids) {
+      const loaded = await this.events.getMany(ids);
+      for (const id of ids) {
+        const e = loaded.get(id);
+        if (!e || e.pdu.state_key !== undefined || e.pdu.sender === userId || e.rejectedReason !== null || e.softFailed) continue;
+        if (!COUNTED_TYPES.includes(e.pdu.type)) continue;
+        notifications++;
+        if (mentions(e.pdu.content, userId, displayName)) highlights++;
+      }
+    } else if (upTo > from) {
+      const rows = (await this.db('events')
+        .select('json')
+        .where('room_id', roomId)
+        .andWhere('stream_ordering', '>', from)
+        .andWhere('stream_ordering', '<=', upTo)
+        .andWhere('outlier', false)
+        .whereNull('rejected_reason')
+        .andWhere('soft_failed', false)
+        .whereNull('state_key')
+        .whereIn('type', COUNTED_TYPES)
+        .andWhereNot('sender', userId)
+        .limit(1000)) as Array<{ json: string }>;
+      for (const r of rows) {
+        const content = (JSON.parse(r.json) as { content: Record<string, unknown> }).content;
+        if (mentions(content, userId, displayName)) highlights++;
+      }
+      notifications += rows.length;
     }
-    return { notifications: rows.length, highlights };
+    this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, displayName });
+    return { notifications, highlights };
   }
 
   /** Everyone who shares a joined room with the user: whose presence they may see. */

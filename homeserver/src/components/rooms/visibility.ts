@@ -1,5 +1,40 @@
 import type { Knex } from 'knex';
 import type { StoredEvent } from './storage/events.js';
+import { LruCache } from '../../util/lru.js';
+
+const caches = new WeakMap<Knex, LruCache<string, HistoryVisibility>>();
+const generations = new WeakMap<Knex, Map<string, number>>();
+
+function cacheFor(db: Knex): LruCache<string, HistoryVisibility> {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new LruCache(50_000)));
+  return c;
+}
+
+function generationOf(db: Knex, roomId: string): number {
+  return generations.get(db)?.get(roomId) ?? 0;
+}
+
+/** Called for every persisted event: drops cached visibility that the event changes. */
+export function invalidateVisibility(db: Knex, events: readonly StoredEvent[]): void {
+  for (const e of events) {
+    const { type, state_key: key } = e.pdu;
+    if (type === 'm.room.member' && key !== undefined) {
+      bump(db, e.roomId);
+      cacheFor(db).delete(`${e.roomId}\u0000${key}`);
+    } else if (type === 'm.room.history_visibility' && key === '') {
+      bump(db, e.roomId);
+      // Every member's view of the room changes: clear what we hold for it.
+      cacheFor(db).clear();
+    }
+  }
+}
+
+function bump(db: Knex, roomId: string): void {
+  let g = generations.get(db);
+  if (!g) generations.set(db, (g = new Map()));
+  g.set(roomId, (g.get(roomId) ?? 0) + 1);
+}
 
 interface Point {
   depth: number;
@@ -33,7 +68,23 @@ export class HistoryVisibility {
     private readonly membership: Change<string>[],
   ) {}
 
+  /**
+   * The user's visibility in the room, cached per database until a membership change of that
+   * user or a history_visibility change in that room is persisted (see invalidateVisibility).
+   */
   static async load(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
+    const cache = cacheFor(db);
+    const key = `${roomId}\u0000${userId}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const generation = generationOf(db, roomId);
+    const loaded = await HistoryVisibility.query(db, roomId, userId);
+    // A change persisted while we were reading must not be hidden behind a stale entry.
+    if (generationOf(db, roomId) === generation) cache.set(key, loaded);
+    return loaded;
+  }
+
+  private static async query(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
     const rows = (await db('events')
       .select('type', 'state_key', 'depth', 'stream_ordering', 'json')
       .where('room_id', roomId)

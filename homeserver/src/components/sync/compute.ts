@@ -42,7 +42,8 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   // A typing position from before a restart means nothing now: treat it as never synced.
   const typingSince = since && since.typing <= to.typing ? since.typing : undefined;
 
-  const accountData = await deps.users.accountDataSince(userId, since?.accountData ?? 0);
+  // Each stream is read only when its position moved past what the client has.
+  const accountData = since && to.accountData <= since.accountData ? [] : await deps.users.accountDataSince(userId, since?.accountData ?? 0);
   const roomAccountData = new Map<string, JsonObject[]>();
   const globalAccountData: JsonObject[] = [];
   for (const change of accountData) {
@@ -59,8 +60,8 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   const joinedList = [...joinedRooms].filter((r) => roomIncluded(filter, r));
   const withEvents = since ? await src.roomsWithEvents(joinedList, since.events, to.events) : new Set(joinedList);
   const receipts = await deps.receipts.forRooms(joinedList, since?.receipts ?? 0, to.receipts, userId);
-  const readPositions = await deps.receipts.readPosition(userId, joinedList);
-  const profile = await deps.users.getProfile(userId);
+  let readPositions: Map<string, number> | undefined;
+  let displayName: { value: string | undefined } | undefined;
 
   const join: JsonObject = {};
   for (const m of memberships.filter((x) => x.membership === 'join' && roomIncluded(filter, x.roomId))) {
@@ -77,7 +78,10 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
     if (receipt && typeAllowed(filter.room?.ephemeral, 'm.receipt')) ephemeral.push({ type: 'm.receipt', content: receipt });
     room.ephemeral = { events: ephemeral };
     room.account_data = { events: roomAccountData.get(m.roomId) ?? [] };
-    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, profile?.displayname);
+    // Read positions and the display name are needed only once some room is in the response.
+    readPositions ??= await deps.receipts.readPosition(userId, joinedList);
+    displayName ??= { value: (await deps.users.getProfile(userId))?.displayname };
+    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, to.events, displayName.value);
     room.unread_notifications = { notification_count: counts.notifications, highlight_count: counts.highlights };
     join[m.roomId] = room;
   }
@@ -103,7 +107,7 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   }
 
   const presence: JsonObject[] = [];
-  if (deps.presence.enabled) {
+  if (deps.presence.enabled && !(since && to.presence <= since.presence)) {
     const others = await src.usersSharingRooms(userId);
     others.add(userId);
     for (const p of deps.presence.changedSince(others, since?.presence ?? 0, to.presence)) {

@@ -14,6 +14,7 @@ import { receiptRoutes } from './routes/receipts.js';
 import { syncRoutes } from './routes/sync.js';
 import { typingRoutes } from './routes/typing.js';
 import { Typing } from './typing.js';
+import { LruCache } from '../../util/lru.js';
 import { WsSync, type WsOptions } from './ws.js';
 
 export interface SyncComponentDeps {
@@ -46,7 +47,24 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
     void deps.rooms.joinedRooms(userId).then((rooms) => rooms.forEach((r) => notifier.pokeRoom(r)));
   });
   const extensions: SyncExtension[] = [];
-  const syncDeps: SyncDeps = { rooms: deps.rooms, users: deps.users, receipts, presence, typing, notifier, extensions };
+  // The account-data position is kept here rather than asked of the database on every sync.
+  let accountDataMax = await deps.users.accountDataPosition();
+  // Display names feed the legacy mention match of unread counts on every sync.
+  const profiles = new LruCache<string, { value: Awaited<ReturnType<UsersApi['getProfile']>> }>(50_000);
+  deps.users.onProfileChanged((userId) => profiles.delete(userId));
+  const users: SyncDeps['users'] = {
+    getFilter: (userId, id) => deps.users.getFilter(userId, id),
+    accountDataSince: (userId, since, limit) => deps.users.accountDataSince(userId, since, limit),
+    async getProfile(userId) {
+      const hit = profiles.get(userId);
+      if (hit) return hit.value;
+      const value = await deps.users.getProfile(userId);
+      profiles.set(userId, { value });
+      return value;
+    },
+    accountDataPosition: () => Promise.resolve(accountDataMax),
+  };
+  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions };
 
   // New events become visible to sync when their stream position is published; wake their rooms then.
   const pending: Array<{ position: number; roomId: string; memberTargets: string[] }> = [];
@@ -71,7 +89,10 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
       } else i++;
     }
   });
-  deps.users.onAccountDataChanged((userId) => notifier.pokeUser(userId));
+  deps.users.onAccountDataChanged((userId, streamId) => {
+    accountDataMax = Math.max(accountDataMax, streamId);
+    notifier.pokeUser(userId);
+  });
 
   const ws = new WsSync(syncDeps, deps.authenticate, deps.log, deps.ws);
   return {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { JsonObject } from '../../core/json.js';
 import { StreamIdGenerator } from '../../streams/stream-id.js';
+import { LruCache } from '../../util/lru.js';
 
 export interface ReceiptRow {
   room_id: string;
@@ -50,6 +51,8 @@ export class Receipts {
         .onConflict(['room_id', 'receipt_type', 'user_id', 'thread_id'])
         .merge(['event_id', 'event_stream_ordering', 'ts', 'stream_id']);
     } finally {
+      this.generation++;
+      this.positions.delete(r.userId);
       reservation.done();
     }
     return true;
@@ -79,17 +82,28 @@ export class Receipts {
 
   /** The stream position of the user's latest public or private read receipt in a room (unthreaded or main). */
   async readPosition(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
+    let all = this.positions.get(userId);
+    if (!all) {
+      const generation = this.generation;
+      const rows = (await this.db('receipts')
+        .select('room_id')
+        .max({ pos: 'event_stream_ordering' })
+        .where('user_id', userId)
+        .whereIn('receipt_type', ['m.read', PRIVATE_RECEIPT])
+        .whereIn('thread_id', ['', 'main'])
+        .groupBy('room_id')) as Array<{ room_id: string; pos: number }>;
+      all = new Map(rows.map((r) => [r.room_id, Number(r.pos)]));
+      if (generation === this.generation) this.positions.set(userId, all);
+    }
     const out = new Map<string, number>();
-    if (roomIds.length === 0) return out;
-    const rows = (await this.db('receipts')
-      .select('room_id')
-      .max({ pos: 'event_stream_ordering' })
-      .where('user_id', userId)
-      .whereIn('room_id', [...roomIds])
-      .whereIn('receipt_type', ['m.read', PRIVATE_RECEIPT])
-      .whereIn('thread_id', ['', 'main'])
-      .groupBy('room_id')) as Array<{ room_id: string; pos: number }>;
-    for (const r of rows) out.set(r.room_id, Number(r.pos));
+    for (const r of roomIds) {
+      const p = all.get(r);
+      if (p !== undefined) out.set(r, p);
+    }
     return out;
   }
+
+  /** Read positions per user (all rooms), cached until the user's next receipt. */
+  private readonly positions = new LruCache<string, Map<string, number>>(50_000);
+  private generation = 0;
 }

@@ -1,7 +1,7 @@
 import { authEventSelection } from '../../../core/auth/index.js';
 import { canonicalJson } from '../../../core/canonical-json.js';
 import { signEvent } from '../../../core/event-signing.js';
-import { stateKey, type PDU, type RoomEvent } from '../../../core/events.js';
+import { roomEventOf, stateKey, type PDU, type RoomEvent } from '../../../core/events.js';
 import { computeEventId } from '../../../core/ids.js';
 import type { JsonObject } from '../../../core/json.js';
 import { MAX_PDU_BYTES, MAX_PREV_EVENTS } from '../../../core/pdu.js';
@@ -71,18 +71,6 @@ export function buildEvent(template: EventTemplate, tips: Tips, rv: RoomVersion,
     throw new MatrixError(413, 'M_TOO_LARGE', `event is larger than ${MAX_PDU_BYTES} bytes`);
   }
   const eventId = computeEventId(pdu, rv);
-  const event: RoomEvent = {
-    event_id: eventId,
-    room_id: pdu.room_id,
-    sender: pdu.sender,
-    type: pdu.type,
-    state_key: pdu.state_key,
-    content: pdu.content,
-    origin_server_ts: pdu.origin_server_ts,
-    prev_events: pdu.prev_events,
-    auth_events: pdu.auth_events,
-    depth: pdu.depth,
-    redacts: pdu.redacts,
-  };
+  const event = roomEventOf(eventId, pdu);
   return { eventId, pdu, json, event };
 }

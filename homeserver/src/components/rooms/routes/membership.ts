@@ -51,7 +51,7 @@ export function membershipRoutes(router: Router, service: RoomsService, authenti
     if (membership === 'join' || membership === 'invite' || membership === 'knock') {
       throw errors.badState('You must leave the room before forgetting it');
     }
-    await service.db('room_memberships').update({ forgotten: true }).where({ room_id: roomId, user_id: requester.userId });
+    await service.forget(requester.userId, roomId);
     ctx.body = {};
   });
 }

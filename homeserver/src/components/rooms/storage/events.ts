@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PDU, RoomEvent } from '../../../core/events.js';
+import { roomEventOf, type PDU, type RoomEvent } from '../../../core/events.js';
 import { LruCache } from '../../../util/lru.js';
 
 /** An event as this server holds it. The PDU is shared with the cache: never mutate it. */
@@ -57,21 +57,7 @@ function fromRow(r: EventRow): StoredEvent {
 
 /** The view of a stored event that auth rules and state resolution read. */
 export function toRoomEvent(e: StoredEvent): RoomEvent & { rejected?: boolean } {
-  const pdu = e.pdu;
-  return {
-    event_id: e.eventId,
-    room_id: pdu.room_id,
-    sender: pdu.sender,
-    type: pdu.type,
-    state_key: pdu.state_key,
-    content: pdu.content,
-    origin_server_ts: pdu.origin_server_ts,
-    prev_events: pdu.prev_events,
-    auth_events: pdu.auth_events,
-    depth: pdu.depth,
-    redacts: pdu.redacts,
-    rejected: e.rejectedReason !== null,
-  };
+  return { ...roomEventOf(e.eventId, e.pdu), rejected: e.rejectedReason !== null };
 }
 
 export type NewEventRow = Omit<StoredEvent, 'depth' | 'outlier' | 'rejectedReason' | 'softFailed'> & {
@@ -112,15 +98,17 @@ export class EventStore {
 
   /** Rows in a room by stream position, for sync and for mapping stream tokens. */
   async byStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<StoredEvent[]> {
+    // IDs only: the events themselves usually sit in the cache already (they were just written).
     const rows = (await this.db('events')
-      .select(COLUMNS)
+      .select('event_id')
       .where('room_id', room)
       .andWhere('stream_ordering', '>', fromExclusive)
       .andWhere('stream_ordering', '<=', toInclusive)
       .andWhere('outlier', false)
       .orderBy('stream_ordering', direction)
-      .limit(limit)) as EventRow[];
-    return rows.map((r) => this.remember(fromRow(r)));
+      .limit(limit)) as Array<{ event_id: string }>;
+    const loaded = await this.getMany(rows.map((r) => r.event_id));
+    return rows.map((r) => loaded.get(r.event_id)).filter((e): e is StoredEvent => e !== undefined);
   }
 
   /**

@@ -1,0 +1,42 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fanout } from './scenarios/fanout.js';
+
+/**
+ * `npm run bench [scenario…]`: runs each scenario against a real server on PostgreSQL, prints one
+ * JSON object per scenario and a short summary. Results also land in bench/out/ (git-ignored).
+ */
+const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
+  'fanout-longpoll': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'longpoll' }),
+  'fanout-websocket': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'websocket' }),
+};
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const names = asked.length > 0 ? asked.flatMap((a) => Object.keys(SCENARIOS).filter((n) => n === a || n.startsWith(`${a}-`))) : Object.keys(SCENARIOS);
+  const unknown = asked.filter((a) => !Object.keys(SCENARIOS).some((n) => n === a || n.startsWith(`${a}-`)));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario(s): ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`);
+    process.exit(2);
+  }
+  const results: Array<Record<string, unknown>> = [];
+  for (const name of names) {
+    const result = { ...(await SCENARIOS[name]!()), date: new Date().toISOString() };
+    console.log(JSON.stringify(result));
+    results.push(result);
+  }
+  mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`./out/results-${Date.now()}.json`, import.meta.url), JSON.stringify(results, null, 2));
+  console.error('\nsummary');
+  for (const r of results) {
+    const lat = r.latency_ms as { p50: number; p99: number } | undefined;
+    console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat?.p50} ms  p99 ${lat?.p99} ms  ${r.deliveries_per_s} deliveries/s  lost ${r.lost}  dup ${r.duplicates}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

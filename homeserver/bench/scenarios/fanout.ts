@@ -1,0 +1,145 @@
+import WebSocket from 'ws';
+import { api, percentile, register, round, type BenchUser } from '../lib/client.js';
+import { startBenchServer } from '../lib/server.js';
+import { rawWebSocketBroadcast } from '../lib/baselines.js';
+
+export interface FanoutOptions {
+  members: number;
+  messages: number;
+  ratePerSecond: number;
+  transport: 'longpoll' | 'websocket';
+}
+
+const FILTER = JSON.stringify({ room: { timeline: { limit: 500 } }, presence: { types: [] } });
+
+interface Receiver {
+  user: BenchUser;
+  got: Map<number, number>;
+  duplicates: number;
+  bytes: number;
+  frames: number;
+  stop(): void;
+}
+
+function collect(r: Receiver, body: any, roomId: string): void {
+  const now = performance.now();
+  for (const e of body?.rooms?.join?.[roomId]?.timeline?.events ?? []) {
+    const n = e.content?.n;
+    if (typeof n !== 'number') continue;
+    if (r.got.has(n)) r.duplicates++;
+    else r.got.set(n, now);
+  }
+}
+
+async function longPoll(base: string, user: BenchUser, roomId: string, since: string): Promise<Receiver> {
+  const r: Receiver = { user, got: new Map(), duplicates: 0, bytes: 0, frames: 0, stop: () => (running = false) };
+  let running = true;
+  void (async () => {
+    let token = since;
+    while (running) {
+      try {
+        const body = await api(base, 'GET', `/_matrix/client/v3/sync?since=${token}&timeout=30000&filter=${encodeURIComponent(FILTER)}`, user.token);
+        collect(r, body, roomId);
+        token = body.next_batch;
+      } catch {
+        if (running) await new Promise((res) => setTimeout(res, 100));
+      }
+    }
+  })();
+  return r;
+}
+
+async function webSocket(base: string, user: BenchUser, roomId: string, since: string): Promise<Receiver> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/_matrix/client/unstable/org.hearth.ws/sync`, { headers: { authorization: `Bearer ${user.token}` } });
+  const r: Receiver = { user, got: new Map(), duplicates: 0, bytes: 0, frames: 0, stop: () => ws.close() };
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.on('message', (data) => {
+    const text = String(data);
+    r.bytes += text.length;
+    r.frames++;
+    collect(r, JSON.parse(text), roomId);
+  });
+  ws.send(JSON.stringify({ since, filter: JSON.parse(FILTER) }));
+  return r;
+}
+
+/**
+ * One room, `members` users syncing, one sender at a steady rate. Measures the time from issuing
+ * each send to its arrival at every member, and checks nothing is lost or duplicated.
+ */
+export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>> {
+  const server = await startBenchServer();
+  try {
+    const base = server.url;
+    const sender = await register(base, 'sender');
+    const { room_id: roomId } = await api(base, 'POST', '/_matrix/client/v3/createRoom', sender.token, { preset: 'public_chat' });
+    const members: BenchUser[] = [];
+    for (let i = 0; i < o.members; i += 20) {
+      const batch = await Promise.all(Array.from({ length: Math.min(20, o.members - i) }, (_, j) => register(base, `m${i + j}`)));
+      await Promise.all(batch.map((u) => api(base, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, u.token, {})));
+      members.push(...batch);
+    }
+    const sinces = await Promise.all(members.map(async (u) => (await api(base, 'GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent(FILTER)}`, u.token)).next_batch as string));
+    const receivers = await Promise.all(members.map((u, i) => (o.transport === 'websocket' ? webSocket(base, u, roomId, sinces[i]!) : longPoll(base, u, roomId, sinces[i]!))));
+    // Let every receiver reach its waiting state before the clock starts.
+    await new Promise((res) => setTimeout(res, 1000));
+
+    const sentAt = new Array<number>(o.messages);
+    const interval = 1000 / o.ratePerSecond;
+    const start = performance.now();
+    const sends: Array<Promise<unknown>> = [];
+    for (let n = 0; n < o.messages; n++) {
+      const due = start + n * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+      sentAt[n] = performance.now();
+      sends.push(api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${n}`, sender.token, { msgtype: 'm.text', body: `message ${n}`, n }));
+    }
+    await Promise.all(sends);
+    const sendSeconds = (performance.now() - start) / 1000;
+    const deadline = performance.now() + 30_000;
+    while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    const end = Math.max(...receivers.flatMap((r) => [...r.got.values()]));
+    receivers.forEach((r) => r.stop());
+
+    const latencies: number[] = [];
+    let lost = 0;
+    let duplicates = 0;
+    for (const r of receivers) {
+      duplicates += r.duplicates;
+      for (let n = 0; n < o.messages; n++) {
+        const t = r.got.get(n);
+        if (t === undefined) lost++;
+        else latencies.push(t - sentAt[n]!);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const deliveries = latencies.length;
+    const baseline = await rawWebSocketBroadcast(o.members, 2000);
+    const deliveriesPerSecond = deliveries / ((end - start) / 1000);
+    return {
+      scenario: `fanout-${o.transport}`,
+      members: o.members,
+      messages: o.messages,
+      target_rate_per_s: o.ratePerSecond,
+      achieved_send_rate_per_s: round(o.messages / sendSeconds),
+      latency_ms: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies[latencies.length - 1] ?? NaN) },
+      deliveries,
+      responses_per_member: round(receivers.reduce((a, r) => a + r.frames, 0) / receivers.length),
+      bytes_per_response: round(receivers.reduce((a, r) => a + r.bytes, 0) / Math.max(1, receivers.reduce((a, r) => a + r.frames, 0))),
+      deliveries_per_s: round(deliveriesPerSecond),
+      lost,
+      duplicates,
+      server_rss_peak_mb: round(server.rss() / 1048576, 1),
+      limit: { what: 'raw WebSocket broadcast deliveries/s (trivial server, same machine)', value: round(baseline) },
+      ratio_of_limit: round(deliveriesPerSecond / baseline, 4),
+      target: { p99_ms_below: 25, lost: 0, duplicates: 0 },
+      met: percentile(latencies, 99) < 25 && lost === 0 && duplicates === 0,
+    };
+  } finally {
+    await server.stop();
+  }
+}
