@@ -1,10 +1,10 @@
 import test from 'ava';
 import * as sdk from 'matrix-js-sdk';
-import { logger } from 'matrix-js-sdk/lib/logger.js';
+import { quietJsSdk } from '../helpers/js-sdk.js';
 import { registerUser, type TestUser } from '../helpers/client.js';
 import { startTestServer } from '../helpers/server.js';
 
-logger.setLevel('silent');
+quietJsSdk();
 
 function client(url: string, user: TestUser): sdk.MatrixClient {
   return sdk.createClient({ baseUrl: url, accessToken: user.accessToken, userId: user.userId, deviceId: user.deviceId });

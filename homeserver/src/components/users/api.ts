@@ -1,5 +1,5 @@
-import type { Middleware } from 'koa';
-import type { Authenticate } from '../../http/auth.js';
+import type { Context, Middleware } from 'koa';
+import type { Authenticate, Requester } from '../../http/auth.js';
 import type { AccountDataChange } from './storage/account-data.js';
 
 export type { AccountDataChange };
@@ -40,6 +40,14 @@ export interface UsersApi {
   getFilter(userId: string, filterId: string): Promise<Record<string, unknown> | undefined>;
   /** The devices of a local user. */
   getDevices(userId: string): Promise<DeviceSummary[]>;
+  /** Several local users' devices in one query; users without devices are missing from the map. */
+  getDevicesOf(userIds: readonly string[]): Promise<Map<string, DeviceSummary[]>>;
+  /**
+   * User-interactive auth with the account password for another component's sensitive operation
+   * (keys: replacing cross-signing keys). Resolves once a flow is complete, else throws the 401
+   * challenge; call `finish` after the operation succeeded. `operation` binds the session to it.
+   */
+  requirePassword(ctx: Context, requester: Requester, auth: unknown, operation: string): Promise<{ finish(): Promise<void> }>;
 
   /** One account data item (roomId null for global); undefined when unset or deleted. */
   getAccountData(userId: string, roomId: string | null, type: string): Promise<Record<string, unknown> | undefined>;

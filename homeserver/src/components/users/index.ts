@@ -3,6 +3,7 @@ import type { Config } from '../../config/config.js';
 import type { Knex } from '../../db/database.js';
 import type { Logger } from '../../log/logger.js';
 import { requireAdmin, requireAuth } from '../../http/auth.js';
+import { validate } from '../../http/body.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import type { Component } from '../component.js';
 import type { UsersApi } from './api.js';
@@ -13,7 +14,8 @@ import * as accountData from './storage/account-data.js';
 import * as devices from './storage/devices.js';
 import * as filters from './storage/filters.js';
 import * as profiles from './storage/profiles.js';
-import type { RouteDeps } from './routes/common.js';
+import { limitPasswordAttempts, type RouteDeps } from './routes/common.js';
+import { authDictSchema } from './uia.js';
 import { registerRoutes } from './routes/register.js';
 import { sharedSecretRoutes } from './routes/shared-secret.js';
 import { loginRoutes } from './routes/login.js';
@@ -79,6 +81,27 @@ export function createUsers(deps: UsersDeps): UsersComponent {
     getFilter: (userId, filterId) => filters.getFilter(db, userId, filterId),
     async getDevices(userId) {
       return (await devices.listDevices(db, userId)).map((d) => ({ deviceId: d.device_id, displayName: d.display_name }));
+    },
+    async getDevicesOf(userIds) {
+      const out = new Map<string, Array<{ deviceId: string; displayName: string | null }>>();
+      if (userIds.length === 0) return out;
+      const rows = (await db('users_devices').whereIn('user_id', [...userIds]).orderBy('created_ts').select('user_id', 'device_id', 'display_name')) as Array<{
+        user_id: string;
+        device_id: string;
+        display_name: string | null;
+      }>;
+      for (const r of rows) {
+        const list = out.get(r.user_id) ?? [];
+        list.push({ deviceId: r.device_id, displayName: r.display_name });
+        out.set(r.user_id, list);
+      }
+      return out;
+    },
+    async requirePassword(ctx, requester, auth, operation) {
+      const dict = auth === undefined ? undefined : validate(authDictSchema, auth);
+      limitPasswordAttempts(routeDeps, ctx, dict);
+      const result = await users.uia.check({ operation, userId: requester.userId, flows: [['m.login.password']], auth: dict });
+      return { finish: () => result.finish() };
     },
     getAccountData: (userId, roomId, type) => accountData.getAccountData(db, userId, roomId, type),
     putAccountData: (userId, roomId, type, content) => users.putAccountData(userId, roomId, type, content),
