@@ -1,26 +1,30 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import type Koa from 'koa';
 
 export interface Listener {
-  readonly server: http.Server;
+  readonly server: http.Server | https.Server;
   readonly port: number;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every connection. */
   close(graceMs: number): Promise<void>;
 }
 
-export async function listen(app: Koa, bind: string, port: number): Promise<Listener> {
+/** Serves `app` on plain HTTP, or on HTTPS when `tls` (certificate and key) is given. */
+export async function listen(app: Koa, bind: string, port: number, tls?: SecureContextOptions): Promise<Listener> {
   let inFlight = 0;
   let drained: (() => void) | undefined;
   const handle = app.callback();
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     inFlight++;
     res.once('close', () => {
       inFlight--;
       if (inFlight === 0) drained?.();
     });
     void handle(req, res);
-  });
+  };
+  const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
   // Long-polls last up to a few minutes; the default 5-minute request timeout would cut them.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

@@ -5,15 +5,15 @@ test('metrics: request durations by route template, Node defaults and database p
   const s = await startTestServer(t, { HS_METRICS_PORT: '0' });
   t.truthy(s.hs.metricsUrl);
   await s.request('GET', '/_matrix/client/versions');
-  await s.request('GET', '/_matrix/key/v2/server/ed25519%3Aabc');
+  await s.request('GET', '/_matrix/client/v3/profile/%40nobody%3Ahs.test');
   const res = await fetch(s.hs.metricsUrl!);
   t.is(res.status, 200);
   t.regex(res.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await res.text();
   t.regex(text, /hearth_http_request_duration_seconds_count\{method="GET",route="\/_matrix\/client\/versions",status="200"\} 1/);
-  // The template, not the concrete key ID, is the label.
-  t.regex(text, /route="\/_matrix\/key\/v2\/server\/:keyId"/);
-  t.notRegex(text, /ed25519%3Aabc/);
+  // The template, not the concrete user ID, is the label.
+  t.regex(text, /route="\/_matrix\/client\/v3\/profile\/:userId"/);
+  t.notRegex(text, /nobody/);
   t.regex(text, /hearth_process_resident_memory_bytes \d+/);
   t.regex(text, /hearth_nodejs_eventloop_lag_seconds/);
   t.regex(text, /hearth_db_pool_connections_used \d+/);

@@ -12,34 +12,50 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 /** `/rooms/{roomId}` and `/rooms/:roomId` both become `/rooms/{}`, so names need not agree. */
 const shape = (p: string): string => p.replace(/\{[^}]+\}/g, '{}').replace(/:[A-Za-z_]+/g, '{}');
 
+/** Which listener a file describes: `x-hearth-listener: federation`, else the client listener. */
+type Listener = 'client' | 'federation';
+
 /** WebSocket endpoints are served on upgrade, outside the router; the spec marks them. */
 const websocketPaths = new Set<string>();
 
-function specRoutes(): Set<string> {
-  const routes = new Set<string>();
+function specRoutes(): Record<Listener, Set<string>> {
+  const routes: Record<Listener, Set<string>> = { client: new Set(), federation: new Set() };
   for (const file of readdirSync(specDir).filter((f) => f.endsWith('.yaml'))) {
-    const doc = parse(readFileSync(path.join(specDir, file), 'utf8')) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const doc = parse(readFileSync(path.join(specDir, file), 'utf8')) as { openapi: string; 'x-hearth-listener'?: unknown; paths: Record<string, Record<string, unknown>> };
     if (!doc.openapi?.startsWith('3.1')) throw new Error(`${file} is not OpenAPI 3.1`);
+    const marker = doc['x-hearth-listener'];
+    if (marker !== undefined && marker !== 'federation') throw new Error(`${file}: x-hearth-listener must be "federation" or absent`);
+    const listener: Listener = marker === 'federation' ? 'federation' : 'client';
     for (const [p, ops] of Object.entries(doc.paths ?? {})) {
       for (const m of Object.keys(ops).filter((k) => METHODS.includes(k))) {
         if ((ops[m] as Record<string, unknown>)['x-websocket'] === true) websocketPaths.add(p);
-        else routes.add(`${m.toUpperCase()} ${shape(p)}`);
+        else routes[listener].add(`${m.toUpperCase()} ${shape(p)}`);
       }
     }
   }
   return routes;
 }
 
-test('spec/ describes exactly the routes the server has', async (t) => {
-  const s = await startTestServer(t);
-  const served = new Set<string>();
-  for (const layer of s.hs.routes()) {
-    for (const m of layer.methods.filter((x) => x !== 'HEAD')) served.add(`${m} ${shape(layer.path)}`);
+function served(layers: Array<{ path: string; methods: string[] }>): Set<string> {
+  const out = new Set<string>();
+  for (const layer of layers) {
+    for (const m of layer.methods.filter((x) => x !== 'HEAD')) out.add(`${m} ${shape(layer.path)}`);
   }
+  return out;
+}
+
+test('spec/ describes exactly the routes each listener has', async (t) => {
+  const s = await startTestServer(t);
   const described = specRoutes();
-  t.deepEqual([...served].filter((r) => !described.has(r)).sort(), [], 'served but not in spec/');
-  t.deepEqual([...described].filter((r) => !served.has(r)).sort(), [], 'in spec/ but not served');
-  t.true(served.size > 0);
+  for (const [listener, routes] of [
+    ['client', s.hs.routes()],
+    ['federation', s.hs.federationRoutes()],
+  ] as const) {
+    const has = served(routes);
+    t.deepEqual([...has].filter((r) => !described[listener].has(r)).sort(), [], `${listener} listener: served but not in spec/`);
+    t.deepEqual([...described[listener]].filter((r) => !has.has(r)).sort(), [], `${listener} listener: in spec/ but not served`);
+    t.true(has.size > 0);
+  }
 });
 
 test('the WebSocket sync path in spec/ is the one the server upgrades', (t) => {

@@ -19,6 +19,12 @@ function newKeyVersion(): string {
   return `a_${[...bytes].map((b) => ALPHANUMERIC[b % ALPHANUMERIC.length]).join('')}`;
 }
 
+/** A fresh key with a new random version, not yet written anywhere. */
+export function newSigningKey(): ServerSigningKey {
+  const { seed } = generateSigningKey();
+  return { keyId: `ed25519:${newKeyVersion()}`, seed, publicKey: publicKeyFromSeed(seed) };
+}
+
 /**
  * The server's ed25519 key, in the one-line format Synapse uses (`ed25519 <version> <seed>`), so an
  * operator can move a key between servers. Made on first start; the file is readable by its owner only.
@@ -31,11 +37,10 @@ export function loadOrCreateSigningKey(file: string): ServerSigningKey {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (content === undefined) {
-    const { seed } = generateSigningKey();
-    const version = newKeyVersion();
+    const key = newSigningKey();
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, `ed25519 ${version} ${encodeBase64(seed)}\n`, { mode: 0o600, flag: 'wx' });
-    return { keyId: `ed25519:${version}`, seed, publicKey: publicKeyFromSeed(seed) };
+    writeFileSync(file, `ed25519 ${key.keyId.slice('ed25519:'.length)} ${encodeBase64(key.seed)}\n`, { mode: 0o600, flag: 'wx' });
+    return key;
   }
   const line = content.split('\n').find((l) => l.trim() !== '');
   const parts = line?.trim().split(/\s+/) ?? [];
