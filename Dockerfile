@@ -1,11 +1,13 @@
-# One image: the homeserver (and, once it exists, the built web client).
+# One image: the homeserver and the built web client it serves at /.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json ./
 COPY homeserver/package.json homeserver/
+COPY client/package.json client/
 RUN npm ci --no-audit --no-fund
 COPY homeserver homeserver
-RUN npm run build --workspace homeserver && npm prune --omit=dev
+COPY client client
+RUN npm run build --workspace homeserver && npm run build --workspace client && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -14,10 +16,12 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/package.json ./
 COPY --from=build /app/homeserver/package.json homeserver/
 COPY --from=build /app/homeserver/dist homeserver/dist
+COPY --from=build /app/client/dist client/dist
 COPY deploy/homeserver.example.yaml /etc/hearth/homeserver.yaml
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-EXPOSE 8008
+# 8008: client API and web client; 8448: federation (HTTPS, needs a certificate in the config).
+EXPOSE 8008 8448
 STOPSIGNAL SIGTERM
 CMD ["node", "homeserver/dist/main.js", "--config", "/etc/hearth/homeserver.yaml"]

@@ -1,5 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fanout } from './scenarios/fanout.js';
+import { mediaBench } from './scenarios/media.js';
+import { register } from './lib/client.js';
+import { startBenchServer } from './lib/server.js';
 
 /**
  * `npm run bench [scenario…]`: runs each scenario against a real server on PostgreSQL, prints one
@@ -8,6 +11,15 @@ import { fanout } from './scenarios/fanout.js';
 const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   'fanout-longpoll': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'longpoll' }),
   'fanout-websocket': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'websocket' }),
+  media: async () => {
+    const server = await startBenchServer({ HS_MEDIA_MAX_UPLOAD_BYTES: String(50 * 1024 * 1024), HS_RATE_LIMIT_MEDIA_UPLOAD_BURST: '100000' });
+    try {
+      const user = await register(server.url, 'uploader');
+      return { scenario: 'media', ...(await mediaBench(server.url, user.token, { images: 100 })), server_rss_peak_mb: Math.round((server.rss() / 1048576) * 10) / 10 };
+    } finally {
+      await server.stop();
+    }
+  },
 };
 
 async function main(): Promise<void> {

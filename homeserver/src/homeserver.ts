@@ -13,10 +13,15 @@ import { createRegistry } from './metrics/registry.js';
 import { boundPort, startMetricsServer } from './metrics/server.js';
 import type { Component } from './components/component.js';
 import { createDiscovery } from './components/discovery/index.js';
-import { createFederation } from './components/federation/index.js';
+import { createFederation, type FederationComponent } from './components/federation/index.js';
+import type { FederationApi } from './components/federation/api.js';
 import { createUsers } from './components/users/index.js';
 import { createRooms } from './components/rooms/index.js';
 import { createSync } from './components/sync/index.js';
+import { createMedia } from './components/media/index.js';
+import type { MediaHooks } from './components/media/api.js';
+import { createKeys } from './components/keys/index.js';
+import { createWebClient } from './components/webclient/index.js';
 import { loadOrCreateSigningKey, type ServerSigningKey } from './components/federation/signing-key.js';
 
 export interface Homeserver {
@@ -26,16 +31,30 @@ export interface Homeserver {
   readonly signingKey: ServerSigningKey;
   /** The client listener's base URL, e.g. http://127.0.0.1:8008 (the bound port when 0 was asked). */
   readonly url: string;
+  /** The federation listener's base URL (https://…), undefined when it is off (no TLS certificate). */
+  readonly federationUrl: string | undefined;
+  /** Server keys, outbound federation and inbound transactions (for tests and wiring). */
+  readonly federation: FederationApi;
   readonly metricsUrl: string | undefined;
   /** Every route the client listener serves, for keeping spec/ in step. */
   routes(): Array<{ path: string; methods: string[] }>;
+  /** Every route the federation listener serves (whether or not it is on). */
+  federationRoutes(): Array<{ path: string; methods: string[] }>;
   /** Graceful stop: no new connections, in-flight requests finish, components stop, the database closes. */
   stop(): Promise<void>;
 }
 
+/**
+ * A transaction holds up to 50 PDUs of up to 64 KiB and 100 EDUs (to-device messages can be large):
+ * the federation listener takes bodies well beyond the client API's limit.
+ */
+const FEDERATION_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 export interface StartOptions {
   /** Replaces the configured logger (tests keep output quiet or capture it). */
   log?: Logger;
+  /** What federation gives the media component (request authentication, remote fetching); tests pass fakes. */
+  media?: MediaHooks;
 }
 
 /** The composition root: builds every component from the configuration and wires them together. */
@@ -50,14 +69,34 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
   const users = createUsers({ db: database.db, log, config });
   const components: Component[] = [
     createDiscovery({ publicBaseUrl: config.publicBaseUrl }),
-    createFederation({ serverName: config.serverName, signingKey }),
     users,
   ];
 
+  const registry = config.metrics.port !== undefined ? createRegistry() : undefined;
   let listener: Listener | undefined;
+  let federationListener: Listener | undefined;
+  let federation: FederationComponent | undefined;
   let routes: Array<{ path: string; methods: string[] }> = [];
+  let federationRoutes: Array<{ path: string; methods: string[] }> = [];
   let metricsServer: http.Server | undefined;
   try {
+    federation = createFederation({ db: database.db, log, serverName: config.serverName, signingKey, config: config.federation, registry });
+    components.push(federation);
+    const fedApi = federation.api;
+    components.push(
+      createMedia({
+        db: database.db,
+        log,
+        config,
+        authenticate: users.api.authenticate,
+        profiles: users.api,
+        // Other servers fetch our media over the federation listener with signed requests.
+        federationAuth: { authenticate: (r) => fedApi.authenticateRequest(r) },
+        ...options.media,
+      }),
+    );
+    // Read now, so that a bad certificate path stops start-up before anything else happens.
+    const tls = federation.listenerTls();
     const applied = await migrate(database.db, allMigrations());
     if (applied.length > 0) log.info({ applied }, 'database schema updated');
     const rooms = await createRooms({
@@ -81,16 +120,21 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
       ws: config.websocket,
     });
     components.push(sync);
+    const keys = await createKeys({ db: database.db, log, serverName: config.serverName, users: users.api, rooms: rooms.api, sync });
+    components.push(keys);
     for (const c of components) await c.start?.();
 
-    const registry = config.metrics.port !== undefined ? createRegistry() : undefined;
     if (registry) databaseMetrics(registry, database.db);
+    const metrics = registry ? httpMetrics(registry) : undefined;
     const { app, router } = createApp({
       log,
-      metrics: registry ? httpMetrics(registry) : undefined,
+      metrics,
       maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
       mountRoutes: (router) => components.forEach((c) => c.routes?.(router)),
     });
+    // Last in the chain: it only answers GETs that no route took, outside the API prefixes.
+    const webclient = createWebClient({ ...config.webclient, log });
+    if (webclient) app.use(webclient);
     routes = router.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }));
     listener = await listen(app, config.listen.bind, config.listen.port);
     listener.server.on('upgrade', (req, socket, head) => {
@@ -98,11 +142,26 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       }
     });
+    // The federation listener: its own router and stack, TLS from the configuration.
+    const fed = createApp({
+      log,
+      metrics,
+      maxJsonBodyBytes: Math.max(config.limits.maxJsonBodyBytes, FEDERATION_MAX_BODY_BYTES),
+      mountRoutes: (r) => components.forEach((c) => c.federationRoutes?.(r)),
+    });
+    federationRoutes = fed.router.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }));
+    if (tls) {
+      federationListener = await listen(fed.app, config.federation.listen.bind, config.federation.listen.port, tls);
+    } else {
+      log.info('federation listener off: no TLS certificate configured (federation.tls_cert_path, federation.tls_key_path)');
+    }
     if (registry && config.metrics.port !== undefined) {
       metricsServer = await startMetricsServer(registry, config.metrics.bind, config.metrics.port);
     }
   } catch (err) {
     await listener?.close(0);
+    await federationListener?.close(0);
+    await federation?.stop?.().catch(() => undefined);
     metricsServer?.close();
     await database.close();
     throw err;
@@ -110,10 +169,15 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
 
   const host = config.listen.bind.includes(':') ? `[${config.listen.bind}]` : config.listen.bind === '0.0.0.0' ? '127.0.0.1' : config.listen.bind;
   const url = `http://${host}:${listener.port}`;
+  const fedBind = config.federation.listen.bind;
+  const fedHost = fedBind.includes(':') ? `[${fedBind === '::' ? '::1' : fedBind}]` : fedBind === '0.0.0.0' ? '127.0.0.1' : fedBind;
+  const federationUrl = federationListener ? `https://${fedHost}:${federationListener.port}` : undefined;
   const metricsUrl = metricsServer ? `http://${config.metrics.bind.includes(':') ? `[${config.metrics.bind}]` : config.metrics.bind}:${boundPort(metricsServer)}/metrics` : undefined;
-  log.info({ url, serverName: config.serverName, database: database.kind, keyId: signingKey.keyId, metrics: metricsUrl }, 'homeserver started');
+  log.info({ url, federationUrl, serverName: config.serverName, database: database.kind, keyId: signingKey.keyId, metrics: metricsUrl }, 'homeserver started');
 
   const openListener = listener;
+  const openFederationListener = federationListener;
+  const federationApi = federation.api;
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -121,13 +185,16 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     database,
     signingKey,
     url,
+    federationUrl,
+    federation: federationApi,
     metricsUrl,
     routes: () => routes,
+    federationRoutes: () => federationRoutes,
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new connections, finishing requests in flight');
         for (const c of components) c.beforeStop?.();
-        await openListener.close(config.shutdown.graceMs);
+        await Promise.all([openListener.close(config.shutdown.graceMs), openFederationListener?.close(config.shutdown.graceMs)]);
         await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
         for (const c of [...components].reverse()) await c.stop?.();
         await database.close();

@@ -9,6 +9,8 @@ import type Router from '@koa/router';
 export interface Component {
   readonly name: string;
   routes?(router: Router): void;
+  /** Routes of the federation listener (`/_matrix/federation/*`, `/_matrix/key/*`), apart from the client API. */
+  federationRoutes?(router: Router): void;
   /** Takes an HTTP upgrade (WebSocket) it serves and returns true; false leaves it to others. */
   upgrade?(req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean;
   start?(): Promise<void>;

@@ -1,3 +1,6 @@
+import type { MediaConfig } from './media.js';
+import type { FederationConfig } from './federation.js';
+
 /** The homeserver's settings after the YAML file and the environment have been applied. */
 export interface Config {
   serverName: string;
@@ -47,6 +50,12 @@ export interface Config {
   metrics: { bind: string; port: number | undefined };
   limits: { maxJsonBodyBytes: number };
   shutdown: { graceMs: number };
+  /** The media repository: uploads, thumbnails, URL previews (config/media.ts). */
+  media: MediaConfig;
+  /** The federation listener and outbound federation (config/federation.ts). */
+  federation: FederationConfig;
+  /** The built web client served at `/`; `dir` undefined means the `client/dist` beside the homeserver. */
+  webclient: { enabled: boolean; dir: string | undefined };
 }
 
 export interface RateLimitSetting {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, type Config } from './config.js';
 import * as s from './settings.js';
+import { MEDIA_SETTINGS, mediaConfig } from './media.js';
+import { FEDERATION_SETTINGS, federationConfig } from './federation.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -24,6 +26,10 @@ function rate(raw: unknown): number {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 1e6) throw new Error(`must be a number above 0 (got ${JSON.stringify(raw)})`);
   return n;
+}
+
+function optionalPath(p: string | undefined): string | undefined {
+  return p === undefined ? undefined : path.resolve(p);
 }
 
 /** Every setting, by its path in the YAML file. Environment variables win over the file. */
@@ -58,6 +64,10 @@ const SETTINGS = {
   'metrics.port': { env: 'HS_METRICS_PORT', parse: s.optionalPort, fallback: undefined },
   'limits.max_json_body_bytes': { env: 'HS_MAX_JSON_BODY_BYTES', parse: s.integer(65536, 64 * 1024 * 1024), fallback: 1024 * 1024 },
   'shutdown.grace_ms': { env: 'HS_SHUTDOWN_GRACE_MS', parse: s.integer(0, 600_000), fallback: 10_000 },
+  ...MEDIA_SETTINGS,
+  ...FEDERATION_SETTINGS,
+  'webclient.enabled': { env: 'HS_WEBCLIENT_ENABLED', parse: s.boolean, fallback: true },
+  'webclient.dir': { env: 'HS_WEBCLIENT_DIR', parse: s.optionalText, fallback: undefined },
 } as const;
 
 type Key = keyof typeof SETTINGS;
@@ -153,6 +163,9 @@ export function loadConfig(options: { file?: string | undefined; env?: Env } = {
     metrics: { bind: get('metrics.bind'), port: get('metrics.port') },
     limits: { maxJsonBodyBytes: get('limits.max_json_body_bytes') },
     shutdown: { graceMs: get('shutdown.grace_ms') },
+    media: mediaConfig(get, dataDir),
+    federation: federationConfig(get),
+    webclient: { enabled: get('webclient.enabled'), dir: optionalPath(get('webclient.dir')) },
   };
 }
 

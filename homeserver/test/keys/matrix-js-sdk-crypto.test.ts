@@ -93,7 +93,8 @@ test('matrix-js-sdk with Rust crypto: encrypted messages both ways, cross-signin
     setupNewSecretStorage: true,
     setupNewKeyBackup: true,
   });
-  t.true(await aliceCrypto.isSecretStorageReady());
+  // Readiness is judged from account data as the client's own sync echoes it back: allow for a slow machine.
+  t.true(await eventually(async () => ((await aliceCrypto.isSecretStorageReady()) ? true : undefined), 'secret storage ready', 30_000));
   t.true(await bob.getCrypto()!.userHasCrossSigningKeys(aliceUser.userId, true), 'bob sees alice cross-signing identity');
   const own = await aliceCrypto.getDeviceVerificationStatus(aliceUser.userId, aliceUser.deviceId);
   t.true(own?.crossSigningVerified, 'alice device is signed by her self-signing key');

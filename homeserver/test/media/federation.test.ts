@@ -137,15 +137,17 @@ test('federation download and thumbnail answer multipart/mixed behind the reques
   t.is((await fetch(`${url}${FED}/thumbnail/${imgId}`, { headers: SIGNED })).status, 400, 'width and height are required');
 });
 
-test('without an authenticator the federation media endpoints are not mounted', async (t) => {
+test('without an authenticator the federation media endpoints are not mounted; a homeserver mounts them on its federation listener', async (t) => {
   const { url } = await startMediaApp(t, undefined);
   const id = await upload(url, Buffer.from('x'), 'text/plain');
   const res = await fetch(`${url}${FED}/download/${id}`);
   t.is(res.status, 404);
   t.is(((await res.json()) as { errcode: string }).errcode, 'M_UNRECOGNIZED');
-  // And a whole homeserver without one serves none either, on either listener.
+  // A whole homeserver passes federation's authenticator: the endpoints are on the federation
+  // listener only, never on the client one.
   const s = await startMediaServer(t);
-  t.false([...s.hs.routes(), ...s.hs.federationRoutes()].some((r) => r.path.startsWith(FED)));
+  t.false(s.hs.routes().some((r) => r.path.startsWith(FED)));
+  t.true(s.hs.federationRoutes().some((r) => r.path.startsWith(FED)));
 });
 
 test('remote media: fetched once through the fetcher, cached, then served; failures map to 404 and 502', async (t) => {

@@ -1,0 +1,584 @@
+import { createSignal, batch, type Accessor } from 'solid-js';
+import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
+import { MatrixApi, newTxnId, parseMxc } from '../matrix/api';
+import { MatrixError } from '../matrix/errors';
+import { HttpClient } from '../matrix/http';
+import { directRoomIds, isDirect, isEncrypted, memberName, roomName, stateContent } from '../matrix/room-info';
+import type { ClientStore } from '../matrix/store/store';
+import { openStore } from '../matrix/store/indexeddb';
+import { applySync, emptySyncState, prependHistory, type SyncState } from '../matrix/sync/accumulator';
+import { LongPollTransport } from '../matrix/sync/longpoll';
+import { SyncLoop, type SyncStatus } from '../matrix/sync/loop';
+import { WebSocketTransport } from '../matrix/sync/websocket';
+import { buildTimeline, isShown, mentions, type DecryptedView, type PendingEvent } from '../matrix/timeline-view';
+import type { CryptoEngine, DeviceInfo, VerificationLike } from '../matrix/crypto/engine';
+import type { VerificationSnapshot } from '../matrix/crypto/engine';
+import type { JsonObject, MatrixEvent, SyncResponse } from '../matrix/types';
+import type { Session } from './session';
+
+interface Pending extends PendingEvent {
+  roomId: string;
+  eventId?: string;
+}
+
+export const MUTE_TYPE = 'org.hearth.muted_rooms';
+
+export interface ActiveVerification {
+  id: number;
+  v: VerificationLike;
+  snapshot: Accessor<VerificationSnapshot | undefined>;
+}
+
+/**
+ * The signed-in client: the protocol layer wired to Solid stores. Every change goes the same
+ * way: fold into the plain state, persist it, then publish it to the UI (persist first, so what
+ * was shown is what a reload shows).
+ */
+export class HearthClient {
+  readonly api: MatrixApi;
+  readonly userId: string;
+  readonly sync: SyncState;
+  readonly pending: Record<string, PendingEvent[]>;
+  readonly status: Accessor<SyncStatus>;
+  /** True once state from storage or the network is shown. */
+  readonly ready: Accessor<boolean>;
+  /** What encrypted events decrypted to (or why not), by event ID; never persisted. */
+  readonly decrypted: Record<string, DecryptedView>;
+  readonly cryptoStatus: Accessor<'loading' | 'ready' | 'unavailable'>;
+  crypto: CryptoEngine | undefined;
+  /** Verifications in progress, newest last; the UI shows the last one as a dialog. */
+  readonly verifications: Accessor<ActiveVerification[]>;
+  private readonly setVerifications: (f: (v: ActiveVerification[]) => ActiveVerification[]) => void;
+
+  private plain: SyncState = emptySyncState();
+  private readonly setSync: SetStoreFunction<SyncState>;
+  private readonly setPending: SetStoreFunction<Record<string, PendingEvent[]>>;
+  private readonly setStatus: (s: SyncStatus) => void;
+  private readonly setReady: (r: boolean) => void;
+  private readonly setDecrypted: SetStoreFunction<Record<string, DecryptedView>>;
+  private readonly setCryptoStatus: (s: 'loading' | 'ready' | 'unavailable') => void;
+  private cryptoLoading: Promise<void> = Promise.resolve();
+  private readonly pendingByTxn = new Map<string, Pending>();
+  private readonly paginating = new Map<string, Promise<void>>();
+  private loop: SyncLoop | undefined;
+  private typingSentAt = new Map<string, number>();
+  private live = false;
+
+  private constructor(
+    readonly session: Session,
+    private readonly store: ClientStore,
+    onLoggedOut: () => void,
+  ) {
+    this.userId = session.userId;
+    this.api = new MatrixApi(new HttpClient({ baseUrl: session.homeserverUrl, accessToken: session.accessToken, onUnknownToken: onLoggedOut }));
+    const [sync, setSync] = createStore<SyncState>(emptySyncState());
+    const [pending, setPending] = createStore<Record<string, PendingEvent[]>>({});
+    const [status, setStatus] = createSignal<SyncStatus>('connecting');
+    const [ready, setReady] = createSignal(false);
+    const [decrypted, setDecrypted] = createStore<Record<string, DecryptedView>>({});
+    const [cryptoStatus, setCryptoStatus] = createSignal<'loading' | 'ready' | 'unavailable'>('loading');
+    const [verifications, setVerifications] = createSignal<ActiveVerification[]>([]);
+    this.verifications = verifications;
+    this.setVerifications = setVerifications;
+    this.decrypted = decrypted;
+    this.setDecrypted = setDecrypted;
+    this.cryptoStatus = cryptoStatus;
+    this.setCryptoStatus = setCryptoStatus;
+    this.sync = sync;
+    this.setSync = setSync;
+    this.pending = pending;
+    this.setPending = setPending;
+    this.status = status;
+    this.setStatus = setStatus;
+    this.ready = ready;
+    this.setReady = setReady;
+  }
+
+  /** Opens the account's store and shows what it holds at once, then starts syncing. */
+  static async open(session: Session, onLoggedOut: () => void): Promise<HearthClient> {
+    const store = await openStore(session.userId);
+    const client = new HearthClient(session, store, onLoggedOut);
+    const cached = await store.load().catch(() => undefined);
+    if (cached) {
+      client.plain = cached;
+      client.setSync(reconcile(cached));
+      client.setReady(true);
+    }
+    client.cryptoLoading = client.startCrypto();
+    client.startSync(onLoggedOut);
+    return client;
+  }
+
+  /**
+   * Loads the crypto engine (a large WebAssembly module, so only now, after the cached rooms are
+   * on screen). Without it the client still works, for unencrypted rooms.
+   */
+  private async startCrypto(): Promise<void> {
+    try {
+      const { OlmEngine } = await import('../matrix/crypto/olm');
+      this.crypto = await OlmEngine.create(this.api.http, this.userId, this.session.deviceId);
+      this.crypto.onRoomKeys(() => void this.decryptRooms(Object.keys(this.plain.rooms), true));
+      this.crypto.onVerificationRequest((v) => this.addVerification(v));
+      this.setCryptoStatus('ready');
+      await this.decryptRooms(Object.keys(this.plain.rooms));
+      // A new account gets its cross-signing keys at once, so its devices can vouch for each other.
+      void this.crypto.setupCrossSigning().catch((err: unknown) => console.warn('cross-signing setup failed', err));
+    } catch (err) {
+      console.warn('end-to-end encryption unavailable', err);
+      this.setCryptoStatus('unavailable');
+    }
+  }
+
+  /** Decrypts the encrypted events of these rooms that are not readable yet. */
+  private async decryptRooms(roomIds: readonly string[], retryFailed = false): Promise<void> {
+    const crypto = this.crypto;
+    if (!crypto) return;
+    for (const roomId of roomIds) {
+      const room = this.plain.rooms[roomId];
+      if (!room) continue;
+      for (const e of room.timeline) {
+        if (e.type !== 'm.room.encrypted') continue;
+        const known = this.decrypted[e.event_id];
+        if (known?.ok || (known && !retryFailed)) continue;
+        const d = await crypto.decrypt(roomId, e);
+        this.setDecrypted(e.event_id, d.ok ? { ok: true, type: d.type, content: d.content, shield: d.shield } : { ok: false, reason: 'Unable to decrypt: the key has not arrived (yet)' });
+      }
+    }
+  }
+
+  /** People whose devices should get the room's keys: members, and those invited. */
+  private recipients(roomId: string): string[] {
+    const room = this.plain.rooms[roomId];
+    if (!room) return [];
+    return Object.entries(room.state['m.room.member'] ?? {})
+      .filter(([, e]) => e.content.membership === 'join' || e.content.membership === 'invite')
+      .map(([id]) => id);
+  }
+
+  /** The type and content to put on the wire: encrypted in an encrypted room. */
+  private async wire(roomId: string, type: string, content: JsonObject): Promise<[string, JsonObject]> {
+    const room = this.plain.rooms[roomId];
+    if (!room || !isEncrypted(room)) return [type, content];
+    await this.cryptoLoading;
+    if (!this.crypto) throw new Error('This room is encrypted, and encryption could not start in this browser.');
+    const history = String(stateContent(room, 'm.room.history_visibility')?.history_visibility ?? 'shared');
+    return ['m.room.encrypted', await this.crypto.encrypt(roomId, type, content, this.recipients(roomId), history)];
+  }
+
+  private startSync(onLoggedOut: () => void): void {
+    this.loop = new SyncLoop({
+      transports: [new WebSocketTransport(this.session.homeserverUrl, this.session.accessToken), new LongPollTransport(this.api)],
+      since: () => this.plain.nextBatch,
+      onSync: (res) => this.onSync(res),
+      onStatus: (s) => this.setStatus(s),
+      onLoggedOut,
+    });
+    void this.loop.start();
+  }
+
+  private async onSync(res: SyncResponse): Promise<void> {
+    const initial = this.plain.nextBatch === undefined;
+    // Keys in to-device messages must be in before this sync's room events are decrypted.
+    await this.cryptoLoading;
+    await this.crypto?.receiveSync(res).catch((err: unknown) => console.warn('crypto sync failed', err));
+    const { state, changed } = applySync(this.plain, res, this.userId);
+    await this.store.save(state, changed).catch(() => undefined);
+    const before = this.plain;
+    this.plain = state;
+    this.publish(changed);
+    this.settlePending(res);
+    if (!initial && this.live) this.notifyNew(before, res);
+    this.live = true;
+    this.setReady(true);
+    if (this.crypto) {
+      const encryptedRooms = changed.filter((id) => isEncrypted(this.plain.rooms[id]!));
+      void this.crypto.trackUsers([...new Set(encryptedRooms.flatMap((id) => this.recipients(id)))]).then(() => this.crypto?.flush()).catch(() => undefined);
+      void this.decryptRooms(changed);
+    }
+  }
+
+  private publish(changedRooms: readonly string[]): void {
+    batch(() => {
+      this.setSync('nextBatch', this.plain.nextBatch);
+      this.setSync('accountData', reconcile(this.plain.accountData));
+      this.setSync('presence', reconcile(this.plain.presence));
+      for (const id of changedRooms) this.setSync('rooms', id, reconcile(this.plain.rooms[id]!, { key: 'event_id' }));
+    });
+  }
+
+  private settlePending(res: SyncResponse): void {
+    if (this.pendingByTxn.size === 0) return;
+    const seen = new Set<string>();
+    for (const room of Object.values(res.rooms?.join ?? {})) {
+      for (const e of room.timeline?.events ?? []) {
+        const txn = e.unsigned?.transaction_id;
+        if (typeof txn === 'string') seen.add(txn);
+        seen.add(e.event_id);
+      }
+    }
+    for (const p of [...this.pendingByTxn.values()]) {
+      if (seen.has(p.txnId) || (p.eventId && seen.has(p.eventId))) this.dropPending(p);
+    }
+  }
+
+  private dropPending(p: Pending): void {
+    this.pendingByTxn.delete(p.txnId);
+    this.setPending(p.roomId, (list = []) => list.filter((x) => x.txnId !== p.txnId));
+  }
+
+  private notifyNew(before: SyncState, res: SyncResponse): void {
+    if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || !document.hidden) return;
+    if (localStorage.getItem('hearth.notify') !== '1') return;
+    for (const [roomId, sync] of Object.entries(res.rooms?.join ?? {})) {
+      if (this.isMuted(roomId)) continue;
+      const room = this.plain.rooms[roomId]!;
+      const known = new Set(before.rooms[roomId]?.timeline.map((e) => e.event_id));
+      for (const e of sync.timeline?.events ?? []) {
+        if (known.has(e.event_id) || e.sender === this.userId || !isShown(e) || e.state_key !== undefined) continue;
+        const body = typeof e.content.body === 'string' ? e.content.body : 'New message';
+        const n = new Notification(roomName(room, this.userId), { body: `${memberName(room, e.sender)}: ${body}`.slice(0, 200), tag: roomId });
+        n.onclick = () => {
+          window.focus();
+          window.location.assign(`/room/${encodeURIComponent(roomId)}`);
+        };
+      }
+    }
+  }
+
+  stop(): void {
+    this.loop?.stop();
+    this.store.close();
+    this.crypto?.close();
+  }
+
+  /** Signs out on the server, then forgets everything stored for this account here. */
+  async logout(): Promise<void> {
+    this.loop?.stop();
+    await this.api.logout().catch(() => undefined);
+    await this.wipe();
+  }
+
+  private async wipe(): Promise<void> {
+    this.crypto?.close();
+    this.crypto = undefined;
+    await this.store.clear().catch(() => undefined);
+    const { deleteCryptoStore } = await import('../matrix/crypto/olm');
+    await deleteCryptoStore(this.userId).catch(() => undefined);
+  }
+
+  /** After the server refused our token: the local copy belongs to a dead session. */
+  async forget(): Promise<void> {
+    this.loop?.stop();
+    await this.wipe();
+  }
+
+  ownName(): string | undefined {
+    for (const room of Object.values(this.plain.rooms)) {
+      const n = room.state['m.room.member']?.[this.userId]?.content.displayname;
+      if (typeof n === 'string') return n;
+    }
+    return undefined;
+  }
+
+  // ---- verification ----
+
+  private nextVerification = 1;
+
+  private addVerification(v: VerificationLike): void {
+    const [snap, setSnap] = createSignal<VerificationSnapshot | undefined>();
+    v.onChange((s) => setSnap(s));
+    this.setVerifications((list) => [...list, { id: this.nextVerification++, v, snapshot: snap }]);
+  }
+
+  async verifyDevice(userId: string, deviceId: string): Promise<void> {
+    await this.cryptoLoading;
+    if (!this.crypto) throw new Error('Encryption is not available in this browser.');
+    this.addVerification(await this.crypto.requestVerification(userId, deviceId));
+  }
+
+  dismissVerification(id: number): void {
+    this.setVerifications((list) => list.filter((x) => x.id !== id));
+  }
+
+  async devices(userId: string): Promise<DeviceInfo[]> {
+    await this.cryptoLoading;
+    return this.crypto ? this.crypto.devices(userId) : [];
+  }
+
+  // ---- media ----
+
+  private readonly thumbs = new Map<string, Promise<string | undefined>>();
+
+  /**
+   * An object URL for an mxc:// thumbnail. Authenticated media needs our token, so it is fetched
+   * rather than linked, and kept in the store so avatars show offline too.
+   */
+  thumbnail(mxc: string, size: number): Promise<string | undefined> {
+    if (!parseMxc(mxc)) return Promise.resolve(undefined);
+    const key = `${mxc}#${size}`;
+    let p = this.thumbs.get(key);
+    if (!p) {
+      p = (async () => {
+        const cached = await this.store.getMedia(key).catch(() => undefined);
+        if (cached) return URL.createObjectURL(cached);
+        const blob = await this.api.thumbnail(mxc, size);
+        await this.store.putMedia(key, blob).catch(() => undefined);
+        return URL.createObjectURL(blob);
+      })();
+      // A failure is not remembered: the next render may try again.
+      p.catch(() => this.thumbs.delete(key));
+      this.thumbs.set(key, p);
+    }
+    return p;
+  }
+
+  private readonly downloads = new Map<string, Promise<string>>();
+
+  /** An object URL for the full content (images opened, files saved, audio played); decrypted when it was encrypted. */
+  mediaUrl(mxc: string, file?: JsonObject): Promise<string> {
+    let p = this.downloads.get(mxc);
+    if (!p) {
+      p = (async () => {
+        const blob = await this.api.download(mxc);
+        if (!file) return URL.createObjectURL(blob);
+        await this.cryptoLoading;
+        if (!this.crypto) throw new Error('This file is encrypted, and encryption could not start in this browser.');
+        const clear = this.crypto.decryptAttachment(new Uint8Array(await blob.arrayBuffer()), file);
+        const mimetype = typeof file.mimetype === 'string' ? file.mimetype : '';
+        return URL.createObjectURL(new Blob([clear as BlobPart], { type: mimetype }));
+      })();
+      p.catch(() => this.downloads.delete(mxc));
+      this.downloads.set(mxc, p);
+    }
+    return p;
+  }
+
+  /** Uploads a file and sends it as the message kind its type calls for. */
+  async sendFile(roomId: string, file: Blob, name: string, extra: JsonObject = {}): Promise<void> {
+    const mimetype = file.type || 'application/octet-stream';
+    const info: JsonObject = { mimetype, size: file.size };
+    let msgtype = 'm.file';
+    if (mimetype.startsWith('image/')) {
+      msgtype = 'm.image';
+      try {
+        const bitmap = await createImageBitmap(file);
+        info.w = bitmap.width;
+        info.h = bitmap.height;
+        bitmap.close();
+      } catch {
+        // Not decodable here (HEIC, SVG…): sent without dimensions.
+      }
+    } else if (mimetype.startsWith('audio/')) msgtype = 'm.audio';
+    else if (mimetype.startsWith('video/')) msgtype = 'm.video';
+    if (typeof extra.duration === 'number') info.duration = extra.duration;
+    const { duration: _d, ...rest } = extra;
+    const room = this.plain.rooms[roomId];
+    if (room && isEncrypted(room)) {
+      // In an encrypted room the server only ever sees ciphertext (no server thumbnails then).
+      await this.cryptoLoading;
+      if (!this.crypto) throw new Error('This room is encrypted, and encryption could not start in this browser.');
+      const enc = this.crypto.encryptAttachment(new Uint8Array(await file.arrayBuffer()));
+      const url = await this.api.upload(new Blob([enc.data as BlobPart], { type: 'application/octet-stream' }), 'encrypted');
+      await this.sendMessage(roomId, { msgtype, body: name, filename: name, file: { ...enc.file, url, mimetype }, info, ...rest });
+      return;
+    }
+    const url = await this.api.upload(file, name);
+    await this.sendMessage(roomId, { msgtype, body: name, filename: name, url, info, ...rest });
+  }
+
+  // ---- history ----
+
+  /** Loads a page of older messages for a room; concurrent calls share one request. */
+  paginate(roomId: string): Promise<void> {
+    const running = this.paginating.get(roomId);
+    if (running) return running;
+    const p = this.doPaginate(roomId).finally(() => this.paginating.delete(roomId));
+    this.paginating.set(roomId, p);
+    return p;
+  }
+
+  private async doPaginate(roomId: string): Promise<void> {
+    const room = this.plain.rooms[roomId];
+    if (!room || room.historyComplete || room.membership === 'invite') return;
+    const first = room.timeline[0];
+    let token = room.prevBatch;
+    if (!token && first) token = (await this.api.context(roomId, first.event_id)).start;
+    if (!token && first) return;
+    const page = await this.api.messages(roomId, token, 40);
+    const now = this.plain.rooms[roomId];
+    // A gap sync replaced the timeline meanwhile: this page no longer joins onto it.
+    if (!now || now.timeline[0]?.event_id !== first?.event_id) return;
+    this.plain = { ...this.plain, rooms: { ...this.plain.rooms, [roomId]: prependHistory(now, page) } };
+    await this.store.save(this.plain, [roomId]).catch(() => undefined);
+    this.publish([roomId]);
+    void this.decryptRooms([roomId]);
+  }
+
+  canPaginate(roomId: string): boolean {
+    const r = this.sync.rooms[roomId];
+    return !!r && !r.historyComplete && r.membership === 'join';
+  }
+
+  // ---- sending ----
+
+  private async sendWithEcho(roomId: string, type: string, content: JsonObject): Promise<void> {
+    const txnId = newTxnId();
+    const p: Pending = { roomId, txnId, type, content, ts: Date.now(), failed: false };
+    this.pendingByTxn.set(txnId, p);
+    this.setPending(roomId, (list = []) => [...list, { txnId, type, content, ts: p.ts, failed: false }]);
+    try {
+      const [wireType, wireContent] = await this.wire(roomId, type, content);
+      const { event_id } = await this.api.send(roomId, wireType, txnId, wireContent);
+      p.eventId = event_id;
+      // The event may have come down sync before the send answered.
+      if (this.plain.rooms[roomId]?.timeline.some((e) => e.event_id === event_id)) this.dropPending(p);
+    } catch (err) {
+      this.setPending(roomId, (list = []) => list.map((x) => (x.txnId === txnId ? { ...x, failed: true } : x)));
+      throw err;
+    }
+  }
+
+  async retry(roomId: string, txnId: string): Promise<void> {
+    const p = this.pendingByTxn.get(txnId);
+    if (!p) return;
+    this.dropPending(p);
+    await this.sendWithEcho(roomId, p.type, p.content);
+  }
+
+  sendMessage(roomId: string, content: JsonObject): Promise<void> {
+    void this.setTyping(roomId, false);
+    return this.sendWithEcho(roomId, 'm.room.message', content);
+  }
+
+  async react(roomId: string, eventId: string, key: string): Promise<void> {
+    const [type, content] = await this.wire(roomId, 'm.reaction', { 'm.relates_to': { rel_type: 'm.annotation', event_id: eventId, key } });
+    await this.api.send(roomId, type, newTxnId(), content);
+  }
+
+  async redact(roomId: string, eventId: string): Promise<void> {
+    await this.api.redact(roomId, eventId, newTxnId());
+  }
+
+  /** Throttled: the server keeps "typing" for 30 s, so we renew it every 20 s at most. */
+  async setTyping(roomId: string, typing: boolean): Promise<void> {
+    const last = this.typingSentAt.get(roomId);
+    if (typing && last !== undefined && Date.now() - last < 20_000) return;
+    if (!typing && last === undefined) return;
+    if (typing) this.typingSentAt.set(roomId, Date.now());
+    else this.typingSentAt.delete(roomId);
+    await this.api.typing(roomId, this.userId, typing).catch(() => undefined);
+  }
+
+  /** Moves our read receipt and fully-read marker to `eventId` if it is newer than ours. */
+  async markRead(roomId: string, event: MatrixEvent): Promise<void> {
+    const room = this.plain.rooms[roomId];
+    if (!room || event.event_id.startsWith('~')) return;
+    const mine = room.receipts[this.userId];
+    const fully = room.accountData['m.fully_read']?.event_id;
+    if (mine?.eventId === event.event_id && fully === event.event_id && room.notificationCount === 0) return;
+    await this.api.readMarkers(roomId, event.event_id).catch(() => undefined);
+  }
+
+  // ---- rooms ----
+
+  existingDm(userId: string): string | undefined {
+    const direct = this.plain.accountData['m.direct'] ?? {};
+    const ids = Array.isArray(direct[userId]) ? (direct[userId] as string[]) : [];
+    return ids.find((id) => {
+      const r = this.plain.rooms[id];
+      return r && r.membership !== 'leave';
+    });
+  }
+
+  private async addDirect(userId: string, roomId: string): Promise<void> {
+    const direct = { ...(this.plain.accountData['m.direct'] ?? {}) } as Record<string, string[]>;
+    const list = Array.isArray(direct[userId]) ? direct[userId] : [];
+    if (list.includes(roomId)) return;
+    direct[userId] = [...list, roomId];
+    await this.api.setAccountData(this.userId, 'm.direct', direct);
+  }
+
+  async startDm(userId: string): Promise<string> {
+    const existing = this.existingDm(userId);
+    if (existing) return existing;
+    await this.cryptoLoading;
+    const { room_id } = await this.api.createRoom({
+      preset: 'trusted_private_chat',
+      is_direct: true,
+      invite: [userId],
+      // Direct chats are end-to-end encrypted whenever this browser can.
+      ...(this.crypto ? { initial_state: [{ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } }] } : {}),
+    });
+    await this.addDirect(userId, room_id);
+    return room_id;
+  }
+
+  async createGroup(p: { name: string; topic: string; invite: string[]; isPublic: boolean }): Promise<string> {
+    const { room_id } = await this.api.createRoom({
+      preset: p.isPublic ? 'public_chat' : 'private_chat',
+      name: p.name,
+      ...(p.topic ? { topic: p.topic } : {}),
+      invite: p.invite,
+    });
+    return room_id;
+  }
+
+  async acceptInvite(roomId: string): Promise<void> {
+    const room = this.plain.rooms[roomId];
+    await this.api.join(roomId);
+    if (room && isDirect(room, this.plain, this.userId)) {
+      const inviter = room.inviteState.find((e) => e.type === 'm.room.member' && e.state_key === this.userId)?.sender;
+      if (inviter) await this.addDirect(inviter, roomId).catch(() => undefined);
+    }
+  }
+
+  async declineInvite(roomId: string): Promise<void> {
+    await this.api.leave(roomId);
+  }
+
+  async leave(roomId: string): Promise<void> {
+    await this.api.leave(roomId);
+  }
+
+  isMuted(roomId: string): boolean {
+    const rooms = this.sync.accountData[MUTE_TYPE]?.rooms;
+    return Array.isArray(rooms) && rooms.includes(roomId);
+  }
+
+  async setMuted(roomId: string, muted: boolean): Promise<void> {
+    const current = (this.plain.accountData[MUTE_TYPE]?.rooms as string[] | undefined) ?? [];
+    const rooms = muted ? [...new Set([...current, roomId])] : current.filter((r) => r !== roomId);
+    await this.api.setAccountData(this.userId, MUTE_TYPE, { rooms });
+  }
+
+  isDirect(roomId: string): boolean {
+    const r = this.sync.rooms[roomId];
+    return !!r && (directRoomIds(this.sync).has(roomId) || isDirect(r, this.sync, this.userId));
+  }
+
+  /**
+   * Client-side search over what this device holds (the server has no search endpoint yet), as
+   * the timeline shows it: decrypted, edits applied, edits themselves not matched twice.
+   */
+  search(term: string, roomId?: string): Array<{ roomId: string; event: MatrixEvent }> {
+    const needle = term.trim().toLowerCase();
+    if (!needle) return [];
+    const out: Array<{ roomId: string; event: MatrixEvent }> = [];
+    const rooms = roomId ? [this.plain.rooms[roomId]].filter((r) => r !== undefined) : Object.values(this.plain.rooms);
+    for (const room of rooms) {
+      for (const item of buildTimeline(room, this.userId, [], this.decrypted)) {
+        if (item.kind !== 'event' || item.redacted || item.event.type !== 'm.room.message' || typeof item.content.body !== 'string') continue;
+        if (item.content.body.toLowerCase().includes(needle)) out.push({ roomId: room.roomId, event: { ...item.event, content: item.content } });
+      }
+    }
+    return out.sort((a, b) => b.event.origin_server_ts - a.event.origin_server_ts).slice(0, 200);
+  }
+
+  mentionsMe(content: JsonObject): boolean {
+    return mentions(content, this.userId, this.ownName());
+  }
+}
+
+export function isForbidden(err: unknown): boolean {
+  return err instanceof MatrixError && err.status === 403;
+}
