@@ -41,7 +41,11 @@ async function main(): Promise<void> {
   console.error('\nsummary');
   for (const r of results) {
     const lat = r.latency_ms as { p50: number; p99: number } | undefined;
-    console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat?.p50} ms  p99 ${lat?.p99} ms  ${r.deliveries_per_s} deliveries/s  lost ${r.lost}  dup ${r.duplicates}`);
+    if (lat) {
+      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat.p50} ms  p99 ${lat.p99} ms  ${r.deliveries_per_s} deliveries/s  lost ${r.lost}  dup ${r.duplicates}`);
+    } else {
+      console.error(`  ${String(r.scenario).padEnd(20)} ${r.uploadMbPerSecond} MB/s upload  ${r.thumbnailsPerSecond} thumbnails/s  server RSS peak ${r.server_rss_peak_mb} MB`);
+    }
   }
 }
 
