@@ -129,8 +129,14 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     const { app, router } = createApp({
       log,
       metrics,
-      maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
-      mountRoutes: (router) => components.forEach((c) => c.routes?.(router)),
+      maxJsonBodyBytes: config.federation.onClientListener
+        ? (p) => (p.startsWith('/_matrix/federation/') ? Math.max(config.limits.maxJsonBodyBytes, FEDERATION_MAX_BODY_BYTES) : config.limits.maxJsonBodyBytes)
+        : config.limits.maxJsonBodyBytes,
+      mountRoutes: (router) =>
+        components.forEach((c) => {
+          c.routes?.(router);
+          if (config.federation.onClientListener) c.federationRoutes?.(router);
+        }),
     });
     // Last in the chain: it only answers GETs that no route took, outside the API prefixes.
     const webclient = createWebClient({ ...config.webclient, log });

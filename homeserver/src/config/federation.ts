@@ -30,6 +30,11 @@ export interface FederationConfig {
   maxConnectionsPerDestination: number;
   /** Backoff of the outbound queue: first delay, doubled per failure up to the cap. */
   retry: { initialMs: number; maxMs: number };
+  /**
+   * Also answer federation and key requests on the client listener, for a reverse proxy that
+   * terminates TLS and forwards port 443 (or 8448) there, as most deployments do.
+   */
+  onClientListener: boolean;
 }
 
 function hostPort(raw: string): ResolveTarget {
@@ -84,6 +89,7 @@ export const FEDERATION_SETTINGS = {
   'federation.max_response_bytes': { env: 'HS_FEDERATION_MAX_RESPONSE_BYTES', parse: s.integer(65536, 2 * 1024 * 1024 * 1024), fallback: 100 * 1024 * 1024 },
   'federation.max_connections_per_destination': { env: 'HS_FEDERATION_MAX_CONNECTIONS_PER_DESTINATION', parse: s.integer(1, 256), fallback: 8 },
   'federation.retry_initial_ms': { env: 'HS_FEDERATION_RETRY_INITIAL_MS', parse: s.integer(10, 24 * 3600_000), fallback: 10_000 },
+  'federation.on_client_listener': { env: 'HS_FEDERATION_ON_CLIENT_LISTENER', parse: s.boolean, fallback: true },
   'federation.retry_max_ms': { env: 'HS_FEDERATION_RETRY_MAX_MS', parse: s.integer(10, 7 * 24 * 3600_000), fallback: 3600_000 },
 } as const;
 
@@ -114,5 +120,6 @@ export function federationConfig(get: Getter): FederationConfig {
     maxResponseBytes: get('federation.max_response_bytes'),
     maxConnectionsPerDestination: get('federation.max_connections_per_destination'),
     retry: { initialMs, maxMs },
+    onClientListener: get('federation.on_client_listener'),
   };
 }

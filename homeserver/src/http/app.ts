@@ -7,7 +7,8 @@ import { cors, errorHandler, refuseNul, requestContext, unmatched } from './midd
 export interface AppOptions {
   log: Logger;
   metrics?: HttpMetrics | undefined;
-  maxJsonBodyBytes: number;
+  /** A number, or one per path (federation transactions may be far larger than client bodies). */
+  maxJsonBodyBytes: number | ((path: string) => number);
   /** Each component adds its routes here. */
   mountRoutes(router: Router): void;
 }

@@ -11,12 +11,12 @@ export interface RequestState {
 }
 
 /** Gives each request an ID, then logs and measures it once it is answered. */
-export function requestContext(log: Logger, metrics: HttpMetrics | undefined, maxJsonBodyBytes: number): Middleware {
+export function requestContext(log: Logger, metrics: HttpMetrics | undefined, maxJsonBodyBytes: number | ((path: string) => number)): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const state = ctx.state as RequestState;
     state.requestId = randomBytes(6).toString('base64url');
-    state.maxJsonBodyBytes = maxJsonBodyBytes;
+    state.maxJsonBodyBytes = typeof maxJsonBodyBytes === 'number' ? maxJsonBodyBytes : maxJsonBodyBytes(ctx.path);
     try {
       await next();
     } finally {

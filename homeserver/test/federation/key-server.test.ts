@@ -33,7 +33,7 @@ test.serial('GET /_matrix/key/v2/server on the federation listener is self-signe
   t.deepEqual(perKey.body.verify_keys, doc.verify_keys);
 });
 
-test.serial('federation endpoints live on the federation listener only', async (t) => {
+test.serial('with on_client_listener off, federation endpoints live on the federation listener only', async (t) => {
   const client = net.server('keys.test').hs.url;
   t.is((await fetch(`${client}/_matrix/key/v2/server`)).status, 404);
   t.is((await fetch(`${client}/_matrix/federation/v1/version`)).status, 404);
@@ -87,4 +87,15 @@ test('without a certificate the federation listener is off, and the log says why
   const s = await startTestServer(t, {}, { log: createLogger('info', log.stream) });
   t.is(s.hs.federationUrl, undefined);
   t.true(log.lines().some((l) => /federation listener off: no TLS certificate/.test(String(l['msg']))));
+});
+
+test('the key document is also served on the client listener for TLS-terminating proxies, and can be turned off', async (t) => {
+  const on = await startTestServer(t);
+  const res = await on.request('GET', '/_matrix/key/v2/server');
+  t.is(res.status, 200);
+  t.is(res.body.server_name, 'hs.test');
+  const keyId = Object.keys(res.body.verify_keys)[0]!;
+  t.true(verifyJson(res.body, 'hs.test', keyId, res.body.verify_keys[keyId].key));
+  const off = await startTestServer(t, { HS_FEDERATION_ON_CLIENT_LISTENER: '0' });
+  t.is((await off.request('GET', '/_matrix/key/v2/server')).status, 404);
 });

@@ -161,6 +161,8 @@ async function startServer(name: string, options: ServerOptions, trustedCa: Test
     HS_FEDERATION_TLS_CERT_PATH: certPath,
     HS_FEDERATION_TLS_KEY_PATH: keyPath,
     HS_FEDERATION_EXTRA_CA_PATH: trustedCa.certPath,
+    // Federation goes over the HTTPS listener alone, so tests cannot pass through plain HTTP by mistake.
+    HS_FEDERATION_ON_CLIENT_LISTENER: '0',
     HS_SHUTDOWN_GRACE_MS: '2000',
     ...(database.url ? { DATABASE_URL: database.url } : {}),
     ...options.env,

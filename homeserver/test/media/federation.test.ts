@@ -144,8 +144,8 @@ test('without an authenticator the federation media endpoints are not mounted; a
   t.is(res.status, 404);
   t.is(((await res.json()) as { errcode: string }).errcode, 'M_UNRECOGNIZED');
   // A whole homeserver passes federation's authenticator: the endpoints are on the federation
-  // listener only, never on the client one.
-  const s = await startMediaServer(t);
+  // listener, and on the client one only when it also serves federation.
+  const s = await startMediaServer(t, { HS_FEDERATION_ON_CLIENT_LISTENER: '0' });
   t.false(s.hs.routes().some((r) => r.path.startsWith(FED)));
   t.true(s.hs.federationRoutes().some((r) => r.path.startsWith(FED)));
 });
