@@ -62,31 +62,28 @@ export function bindAddress(raw: unknown): string {
   throw new Error(`must be an IPv4 or IPv6 address (got ${JSON.stringify(s)})`);
 }
 
-export function databaseUrl(raw: unknown): string | undefined {
+/** An optional URL whose scheme is one of `protocols`; `what` names the expectation in errors. */
+function optionalUrl(raw: unknown, protocols: string[], what: string): URL | undefined {
   const s = optionalText(raw);
   if (s === undefined) return undefined;
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    throw new Error('must be a postgres:// URL, or unset for the embedded database');
+    throw new Error(`must be ${what} (got ${JSON.stringify(s)})`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new Error(`must be a postgres:// URL, or unset for the embedded database (got a ${url.protocol} URL)`);
-  }
-  return s;
+  if (!protocols.includes(url.protocol)) throw new Error(`must be ${what} (got a ${url.protocol} URL)`);
+  return url;
+}
+
+export function databaseUrl(raw: unknown): string | undefined {
+  // Returned as written: pg reads the original text (percent-encoded passwords and all).
+  return optionalUrl(raw, ['postgres:', 'postgresql:'], 'a postgres:// URL, or unset for the embedded database') && optionalText(raw);
 }
 
 export function httpUrl(raw: unknown): string | undefined {
-  const s = optionalText(raw);
-  if (s === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    throw new Error(`must be an http(s) URL (got ${JSON.stringify(s)})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('must be an http(s) URL');
+  const url = optionalUrl(raw, ['http:', 'https:'], 'an http(s) URL');
+  if (url === undefined) return undefined;
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 

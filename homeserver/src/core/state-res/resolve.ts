@@ -33,7 +33,8 @@ export async function resolveState(
   options: ResolveOptions = {},
 ): Promise<StateMap> {
   if (rv.stateRes !== 'v2' && rv.stateRes !== 'v2.1') {
-    throw new Error(`state resolution ${rv.stateRes} (room version ${rv.id}) is not implemented`);
+    // Room versions 1 and 2 use state resolution v1; this server hosts none of them.
+    throw new Error(`room version ${rv.id} uses state resolution ${rv.stateRes}, which this server does not run`);
   }
   const v21 = rv.stateRes === 'v2.1';
 
