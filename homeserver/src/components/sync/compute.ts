@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../core/json.js';
 import type { StoredEvent } from '../rooms/storage/events.js';
-import type { MembershipRow } from '../rooms/sync-source.js';
+import type { MembershipRow, TimelineSlice } from '../rooms/sync-source.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
 import { DEFAULT_TIMELINE_LIMIT, roomIncluded, timelineFilter, typeAllowed, type SyncFilter } from './filter.js';
 import type { SyncPositions } from './token.js';
@@ -164,6 +164,30 @@ async function stateEvents(
   ).filter((e) => !inTimeline.has(e.eventId) && (!stateFilter?.not_senders || !stateFilter.not_senders.includes(e.pdu.sender)));
 }
 
+/**
+ * A room's timeline up to `end` and the state shown before it: everything on a first sync, the
+ * change since `since` when the timeline had a gap, nothing otherwise (the timeline carries it).
+ */
+async function timelineWithState(
+  deps: SyncDeps,
+  req: SyncRequest,
+  filter: SyncFilter,
+  roomId: string,
+  since: SyncPositions | undefined,
+  end: number,
+  limit: number,
+  tFilter: ReturnType<typeof timelineFilter>,
+  withState: boolean,
+): Promise<{ timeline: TimelineSlice; state: StoredEvent[] }> {
+  const src = deps.rooms.sync;
+  const timeline = await src.timeline(roomId, req.userId, since?.events ?? 0, end, limit, tFilter);
+  if (!withState || (since && !timeline.limited)) return { timeline, state: [] };
+  const first = timeline.events[0];
+  const startState = first ? await src.stateBefore(first) : await src.stateMapAt(roomId, end);
+  const base = since ? await src.stateMapAt(roomId, since.events) : undefined;
+  return { timeline, state: await stateEvents(deps, roomId, req.userId, timeline.events, filter, startState, base) };
+}
+
 async function joinedRoom(
   deps: SyncDeps,
   req: SyncRequest,
@@ -177,22 +201,17 @@ async function joinedRoom(
   const src = deps.rooms.sync;
   const rv = await src.version(m.roomId);
   if (!rv) return undefined;
-  const timeline = await src.timeline(m.roomId, req.userId, since?.events ?? 0, to.events, limit, tFilter);
-  const first = timeline.events[0];
+  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, to.events, limit, tFilter, !req.useStateAfter);
   const room: JsonObject = {};
   const viewer = { userId: req.userId, deviceId: req.deviceId };
   if (req.useStateAfter) {
     // State at the end of the timeline, as a change against what the client already has.
-    const end = await src.stateMapAt(m.roomId, to.events);
+    const endState = await src.stateMapAt(m.roomId, to.events);
     const base = since ? await src.stateMapAt(m.roomId, since.events) : undefined;
-    const events = await stateEvents(deps, m.roomId, req.userId, [], filter, end, base);
+    const events = await stateEvents(deps, m.roomId, req.userId, [], filter, endState, base);
     room.state_after = { events: await src.format(events, rv, viewer) };
   } else {
-    const startState = first ? await src.stateBefore(first) : await src.stateMapAt(m.roomId, to.events);
-    let events: StoredEvent[] = [];
-    if (!since) events = await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, undefined);
-    else if (timeline.limited) events = await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, await src.stateMapAt(m.roomId, since.events));
-    room.state = { events: await src.format(events, rv, viewer) };
+    room.state = { events: await src.format(state, rv, viewer) };
   }
   room.timeline = { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch };
   const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
@@ -216,14 +235,10 @@ async function leftRoom(
   const rv = await src.version(m.roomId);
   if (!rv) return undefined;
   // History ends where the user left.
-  const timeline = await src.timeline(m.roomId, req.userId, since?.events ?? 0, m.streamOrdering, limit, tFilter);
+  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, m.streamOrdering, limit, tFilter, true);
   const viewer = { userId: req.userId, deviceId: req.deviceId };
-  const first = timeline.events[0];
-  const startState = first ? await src.stateBefore(first) : await src.stateMapAt(m.roomId, m.streamOrdering);
-  const base = since && timeline.limited ? await src.stateMapAt(m.roomId, since.events) : undefined;
-  const events = since && !timeline.limited ? [] : await stateEvents(deps, m.roomId, req.userId, timeline.events, filter, startState, base);
   return {
-    state: { events: await src.format(events, rv, viewer) },
+    state: { events: await src.format(state, rv, viewer) },
     timeline: { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch },
     account_data: { events: [] },
   };

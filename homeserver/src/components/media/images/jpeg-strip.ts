@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { BufferedStripper } from './buffered-stripper.js';
 
 /**
  * Removes metadata from a JPEG without re-encoding it: EXIF (GPS, camera, thumbnails), XMP,
@@ -10,35 +10,20 @@ import { Transform, type TransformCallback } from 'node:stream';
  * When `orientation` is not 1, a minimal EXIF segment holding only the orientation is written so
  * the photo still displays upright.
  */
-export class JpegMetadataStripper extends Transform {
-  private buf: Buffer = Buffer.alloc(0);
+export class JpegMetadataStripper extends BufferedStripper {
   private state: 'soi' | 'marker' | 'scan' | 'done' = 'soi';
   private orientationPending: boolean;
 
   constructor(private readonly orientation = 1) {
-    super();
+    super('JPEG ended before its end-of-image marker');
     this.orientationPending = orientation > 1 && orientation <= 8;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.state === 'done') {
-      done();
-      return;
-    }
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    try {
-      this.process();
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  protected finished(): boolean {
+    return this.state === 'done';
   }
 
-  override _flush(done: TransformCallback): void {
-    done(this.state === 'done' ? null : new Error('JPEG ended before its end-of-image marker'));
-  }
-
-  private process(): void {
+  protected process(): void {
     let i = 0;
     const b = this.buf;
     while (i < b.length && this.state !== 'done') {

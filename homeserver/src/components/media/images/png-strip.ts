@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { BufferedStripper } from './buffered-stripper.js';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** EXIF, the three text chunk kinds (XMP travels in iTXt) and the modification time. */
@@ -9,33 +9,22 @@ const DROPPED = new Set(['eXIf', 'tEXt', 'zTXt', 'iTXt', 'tIME']);
  * copied as it is, so large image data streams through without being buffered. Trailing bytes
  * after IEND are dropped.
  */
-export class PngMetadataStripper extends Transform {
-  private buf: Buffer = Buffer.alloc(0);
+export class PngMetadataStripper extends BufferedStripper {
+  constructor() {
+    super('PNG ended before its IEND chunk');
+  }
+
   private state: 'signature' | 'header' | 'body' | 'done' = 'signature';
   /** Bytes of the current chunk (data + CRC) still to copy or skip. */
   private remaining = 0;
   private keep = true;
   private last = false;
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.state === 'done') {
-      done();
-      return;
-    }
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    try {
-      this.process();
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  protected finished(): boolean {
+    return this.state === 'done';
   }
 
-  override _flush(done: TransformCallback): void {
-    done(this.state === 'done' ? null : new Error('PNG ended before its IEND chunk'));
-  }
-
-  private process(): void {
+  protected process(): void {
     let i = 0;
     const b = this.buf;
     while (i < b.length && this.state !== 'done') {
