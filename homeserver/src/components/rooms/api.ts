@@ -16,6 +16,12 @@ export interface RoomsApi {
   currentStreamPosition(): number;
   /** Called whenever currentStreamPosition() moves forward. */
   onStreamAdvance(listener: (position: number) => void): () => void;
+  /** Servers with at least one user joined to the room (ours included), sorted. */
+  joinedServers(roomId: string): Promise<readonly string[]>;
+  /** Servers with a user joined to any room that `userId` is joined to. */
+  serversSharingRoomsWith(userId: string): Promise<string[]>;
+  /** Whether the user's current membership in the room is `join`. */
+  isJoined(roomId: string, userId: string): Promise<boolean>;
   /** The reads sync makes of rooms, by stream position. */
   readonly sync: RoomSyncSource;
 }

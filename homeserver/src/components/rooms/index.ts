@@ -21,6 +21,7 @@ import { RoomsService } from './service.js';
 import { RoomSyncSource } from './sync-source.js';
 import { DecorationCache } from './decoration-cache.js';
 import { RecentEvents } from './recent-events.js';
+import { RoomHosts } from './hosts.js';
 import { invalidateVisibility } from './visibility.js';
 import { CurrentState } from './state/current-state.js';
 import { StateGroups } from './state/state-groups.js';
@@ -64,6 +65,8 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const reader = new RoomReader(deps.db, events, groups, current, relations);
   const features = createRoomFeatures({ ...deps, writer, bus, events, current, aliases, reader });
 
+  const hosts = new RoomHosts(deps.db);
+  bus.subscribe((persisted) => hosts.observe(persisted));
   const recent = new RecentEvents(stream.current());
   bus.subscribe((persisted) => recent.observe(persisted));
   const syncSource = new RoomSyncSource(deps.db, events, groups, current, reader, recent);
@@ -74,6 +77,9 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
     onStreamAdvance: (l) => stream.onAdvance(l),
     sync: syncSource,
     joinedRooms: (userId) => reader.joinedRooms(userId),
+    joinedServers: (roomId) => hosts.joinedServers(roomId),
+    serversSharingRoomsWith: (userId) => hosts.serversSharingRoomsWith(userId),
+    isJoined: (roomId, userId) => hosts.isJoined(roomId, userId),
     currentStreamPosition: () => stream.current(),
     async updateProfileInRooms(userId, profile) {
       for (const roomId of await reader.joinedRooms(userId)) {
