@@ -21,6 +21,8 @@ import { createSync } from './components/sync/index.js';
 import { createMedia } from './components/media/index.js';
 import type { MediaHooks } from './components/media/api.js';
 import { createKeys } from './components/keys/index.js';
+import { connectKeysFederation } from './components/keys/federation.js';
+import { usersFederation } from './components/users/federation.js';
 import { createWebClient } from './components/webclient/index.js';
 import { loadOrCreateSigningKey, type ServerSigningKey } from './components/federation/signing-key.js';
 
@@ -92,6 +94,10 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
         profiles: users.api,
         // Other servers fetch our media over the federation listener with signed requests.
         federationAuth: { authenticate: (r) => fedApi.authenticateRequest(r) },
+        // And we fetch theirs with signed requests, unless a test passes its own remoteFetcher.
+        federationClient: fedApi.client,
+        // Rooms is built after the migrations; the admin endpoints call this only once it exists.
+        rooms: { mediaInRoom: (roomId) => rooms.api.mediaInRoom(roomId) },
         ...options.media,
       }),
     );
@@ -106,6 +112,7 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
       signingKey,
       authenticate: users.api.authenticate,
       profiles: users.api,
+      federation: fedApi,
     });
     components.push(rooms);
     users.api.onProfileChanged((userId, profile) => rooms.api.updateProfileInRooms(userId, profile));
@@ -122,6 +129,10 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     components.push(sync);
     const keys = await createKeys({ db: database.db, log, serverName: config.serverName, users: users.api, rooms: rooms.api, sync });
     components.push(keys);
+    // EDUs, keys and profiles over federation.
+    connectKeysFederation(fedApi, keys.api, log);
+    sync.useFederation(fedApi);
+    users.api.useFederation(usersFederation(fedApi, log));
     for (const c of components) await c.start?.();
 
     if (registry) databaseMetrics(registry, database.db);

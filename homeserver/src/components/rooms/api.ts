@@ -22,6 +22,8 @@ export interface RoomsApi {
   serversSharingRoomsWith(userId: string): Promise<string[]>;
   /** Whether the user's current membership in the room is `join`. */
   isJoined(roomId: string, userId: string): Promise<boolean>;
+  /** The distinct mxc:// URIs the room's events refer to (media admin API); 404 M_NOT_FOUND for an unknown room. */
+  mediaInRoom(roomId: string): Promise<string[]>;
   /** The reads sync makes of rooms, by stream position. */
   readonly sync: RoomSyncSource;
 }

@@ -85,8 +85,15 @@ export class Directory {
   }
 
   /** GET /directory/room/{roomAlias} */
+  /** Other servers' aliases (federation `query/directory`); set by federation's room layer. */
+  remoteResolve: ((alias: string) => Promise<{ roomId: string; servers: string[] }>) | undefined;
+
   async resolve(alias: string): Promise<JsonObject> {
     const parsed = this.parse(alias);
+    if (parsed.serverName !== this.serverName && this.remoteResolve) {
+      const found = await this.remoteResolve(alias);
+      return { room_id: found.roomId, servers: found.servers };
+    }
     // Other servers' aliases need a federation query, which comes with federation.
     const row = parsed.serverName === this.serverName ? await this.aliases.resolve(alias) : undefined;
     if (!row) throw errors.notFound(`Room alias ${alias} not found.`);

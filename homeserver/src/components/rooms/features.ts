@@ -47,6 +47,8 @@ export interface RoomFeaturesDeps {
 }
 
 export interface RoomFeatures {
+  readonly directory: Directory;
+  readonly timestamps: TimestampLookup;
   routes(router: Router): void;
   /** Rebuilds derived data a crash (or a new table) left stale. */
   start(): Promise<void>;
@@ -80,6 +82,8 @@ export function createRoomFeatures(deps: RoomFeaturesDeps): RoomFeatures {
   const admin = new RoomAdmin(db, summaryStore, reportStore, events, current, serverName, settled);
 
   return {
+    directory,
+    timestamps,
     routes(router) {
       relationRoutes(router, relations, authenticate);
       directoryRoutes(router, directory, serverName, authenticate);

@@ -21,12 +21,16 @@ import { RoomsService } from './service.js';
 import { RoomSyncSource } from './sync-source.js';
 import { DecorationCache } from './decoration-cache.js';
 import { RecentEvents } from './recent-events.js';
-import { RoomHosts } from './hosts.js';
+import { RoomHosts, serverOf } from './hosts.js';
+import type { FederationApi } from '../federation/api.js';
+import { createRoomFederation } from './federation/index.js';
+import { HistoricIds } from './federation/context.js';
 import { invalidateVisibility } from './visibility.js';
 import { CurrentState } from './state/current-state.js';
 import { StateGroups } from './state/state-groups.js';
 import { AliasStore } from './storage/aliases.js';
 import { EventStore } from './storage/events.js';
+import { mediaInRoom } from './media-in-room.js';
 
 export interface RoomsDeps {
   db: Knex;
@@ -35,6 +39,8 @@ export interface RoomsDeps {
   signingKey: ServerSigningKey;
   authenticate: Authenticate;
   profiles: ProfileSource;
+  /** Server-server transport; without it rooms stay local to this server. */
+  federation?: FederationApi | undefined;
 }
 
 export interface RoomsComponent extends Component {
@@ -54,7 +60,10 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const decorations = DecorationCache.for(deps.db);
   bus.subscribe((persisted) => {
     invalidateVisibility(deps.db, persisted);
-    decorations.observe(persisted);
+    // Events of other servers may arrive after relations or redactions of them: never "fresh".
+    const local = persisted.filter((e) => serverOf(e.pdu.sender) === deps.serverName);
+    decorations.observe(local);
+    if (local.length < persisted.length) decorations.observe(persisted.filter((e) => serverOf(e.pdu.sender) !== deps.serverName), false);
   });
   const writer = new RoomWriter({ db: deps.db, events, groups, infos, stream, bus, serverName: deps.serverName, signingKey: deps.signingKey });
   const current = new CurrentState(infos, events);
@@ -72,6 +81,12 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const syncSource = new RoomSyncSource(deps.db, events, groups, current, reader, recent);
   bus.subscribe((persisted) => syncSource.observe(persisted));
   service.afterForget = (userId) => syncSource.forgetMemberships(userId);
+  const roomFederation = deps.federation
+    ? createRoomFederation(
+        { db: deps.db, log: deps.log, serverName: deps.serverName, signingKey: deps.signingKey, federation: deps.federation, events, groups, infos, stream, historic: await HistoricIds.load(deps.db), bus, writer, hosts },
+        { directory: features.directory, timestamps: features.timestamps, service, memberships, isLocalUser: async (u) => (await deps.profiles.getProfile(u)) !== undefined },
+      )
+    : undefined;
   const api: RoomsApi = {
     onPersisted: (l) => bus.subscribe(l),
     onStreamAdvance: (l) => stream.onAdvance(l),
@@ -80,6 +95,7 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
     joinedServers: (roomId) => hosts.joinedServers(roomId),
     serversSharingRoomsWith: (userId) => hosts.serversSharingRoomsWith(userId),
     isJoined: (roomId, userId) => hosts.isJoined(roomId, userId),
+    mediaInRoom: (roomId) => mediaInRoom(deps.db, roomId),
     currentStreamPosition: () => stream.current(),
     async updateProfileInRooms(userId, profile) {
       for (const roomId of await reader.joinedRooms(userId)) {
@@ -124,9 +140,16 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
       readRoutes(router, reader, deps.authenticate);
       features.routes(router);
     },
-    start: () => features.start(),
+    federationRoutes(router) {
+      roomFederation?.federationRoutes(router);
+    },
+    async start() {
+      await features.start();
+      await roomFederation?.start();
+    },
     async stop() {
       await writer.drain();
+      await roomFederation?.stop();
       await features.stop();
     },
   };

@@ -121,12 +121,22 @@ export class RoomsService {
     if ((await this.current.membership(roomId, userId)) !== 'join') throw errors.forbidden('You are not in this room');
   }
 
+  /** Other servers' aliases, through their `/query/directory`; federation's room layer sets it. */
+  remoteAliases: ((alias: string) => Promise<{ roomId: string; servers: string[] }>) | undefined;
+
   async roomIdFor(roomIdOrAlias: string): Promise<string> {
-    if (roomIdOrAlias.startsWith('!')) return roomIdOrAlias;
+    return (await this.resolveRoom(roomIdOrAlias)).roomId;
+  }
+
+  /** A room ID, or an alias resolved here or on its server, with servers that know the room. */
+  async resolveRoom(roomIdOrAlias: string): Promise<{ roomId: string; servers: string[] }> {
+    if (roomIdOrAlias.startsWith('!')) return { roomId: roomIdOrAlias, servers: [] };
     if (roomIdOrAlias.startsWith('#')) {
+      const aliasServer = roomIdOrAlias.slice(roomIdOrAlias.indexOf(':') + 1);
+      if (aliasServer !== this.serverName && this.remoteAliases && roomIdOrAlias.includes(':')) return this.remoteAliases(roomIdOrAlias);
       const row = await this.aliases.resolve(roomIdOrAlias);
       if (!row) throw errors.notFound(`Room alias ${roomIdOrAlias} not found`);
-      return row.room_id;
+      return { roomId: row.room_id, servers: [] };
     }
     throw errors.invalidParam('Expected a room ID or alias');
   }

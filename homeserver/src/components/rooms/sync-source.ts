@@ -205,6 +205,14 @@ export class RoomSyncSource {
   /** Stripped state for an invite or knock: enough for a client to show the room, from its current state. */
   async strippedState(roomId: string, memberEvent: StoredEvent | undefined): Promise<JsonObject[]> {
     const state = await this.currentStateMap(roomId);
+    if (state.size === 0 && memberEvent?.pdu.state_key) {
+      // A room of other servers we are only invited to (or knocking on): their stripped state.
+      const row = (await this.db('remote_memberships').select('stripped_state').where({ room_id: roomId, user_id: memberEvent.pdu.state_key }).first()) as { stripped_state: string } | undefined;
+      if (row) {
+        const given = (JSON.parse(row.stripped_state) as JsonObject[]).filter((e) => !(e.type === 'm.room.member' && e.state_key === memberEvent.pdu.state_key));
+        return [...given, { type: 'm.room.member', state_key: memberEvent.pdu.state_key, sender: memberEvent.pdu.sender, content: memberEvent.pdu.content, event_id: memberEvent.eventId, origin_server_ts: memberEvent.pdu.origin_server_ts }];
+      }
+    }
     const ids = STRIPPED_TYPES.map((t) => state.get(stateKey(t, ''))).filter((x): x is string => x !== undefined);
     const loaded = await this.events.getMany(ids);
     const stripped: JsonObject[] = [];

@@ -3,7 +3,7 @@ import type { JsonObject } from '../../core/json.js';
 import type { Requester } from '../../http/auth.js';
 import { errors } from '../../http/errors.js';
 import type { CurrentState } from './state/current-state.js';
-import type { EventStore } from './storage/events.js';
+import type { EventStore, StoredEvent } from './storage/events.js';
 import type { TimelineStore } from './storage/timeline.js';
 import { HistoryVisibility } from './visibility.js';
 
@@ -26,13 +26,23 @@ export class TimestampLookup {
     if ((await this.current.membership(roomId, requester.userId)) === undefined && !vis.canPeek()) {
       throw errors.forbidden('You are not allowed to view this room.');
     }
+    return this.search(roomId, ts, dir, (e) => vis.canSee(e));
+  }
+
+  /** For another server in the room (federation `timestamp_to_event`): any event of the timeline. */
+  async closestForServer(roomId: string, ts: number, dir: 'f' | 'b'): Promise<JsonObject> {
+    if (!(await this.current.info(roomId))) throw errors.notFound('This server is not in the room');
+    return this.search(roomId, ts, dir, () => true);
+  }
+
+  private async search(roomId: string, ts: number, dir: 'f' | 'b', visible: (e: StoredEvent) => boolean): Promise<JsonObject> {
     let after: { ts: number; stream: number } | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const rows = await this.store.nearest(roomId, ts, dir, PAGE, after);
       const loaded = await this.events.getMany(rows.map((r) => r.event_id));
       for (const row of rows) {
         const e = loaded.get(row.event_id);
-        if (e && vis.canSee(e)) return { event_id: e.eventId, origin_server_ts: e.pdu.origin_server_ts };
+        if (e && visible(e)) return { event_id: e.eventId, origin_server_ts: e.pdu.origin_server_ts };
         after = { ts: row.origin_server_ts, stream: row.stream_ordering };
       }
       if (rows.length < PAGE) break;

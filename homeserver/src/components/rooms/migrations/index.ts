@@ -192,4 +192,22 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'rooms/003_remote_memberships',
+    async up(db) {
+      // Invites and knocks in rooms this server is not in: the room's stripped state as the other
+      // server gave it, and where to send a rejection or withdrawal.
+      await db.schema.createTable('remote_memberships', (t) => {
+        t.text('room_id').notNullable();
+        t.text('user_id').notNullable();
+        t.text('membership').notNullable();
+        t.text('event_id').notNullable();
+        t.text('room_version').notNullable();
+        /** The server that sent the invite, or the one the knock went through. */
+        t.text('via_server').notNullable();
+        t.text('stripped_state').notNullable();
+        t.primary(['room_id', 'user_id']);
+      });
+    },
+  },
 ];

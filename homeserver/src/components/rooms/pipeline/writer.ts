@@ -10,7 +10,7 @@ import { KeyedQueue } from '../../../util/keyed-queue.js';
 import type { ServerSigningKey } from '../../federation/signing-key.js';
 import { toRoomEvent, type EventStore, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
-import { buildEvent, type EventTemplate, type Tips } from './build.js';
+import { buildEvent, type BuiltEvent, type EventTemplate, type Tips } from './build.js';
 import type { RoomEventBus } from './bus.js';
 import { persistLinear, type PendingEvent } from './persist.js';
 import type { RoomInfo, RoomInfos } from './room-info.js';
@@ -30,6 +30,12 @@ export interface SendOptions {
   /** The sending device and its transaction ID: makes the send idempotent and is echoed back. */
   device?: string;
   txnId?: string;
+  /**
+   * Runs on the last event once it passed the auth checks and before it is persisted: another
+   * server countersigns an invite of its user here. What it returns is persisted instead (same
+   * event ID: only signatures may differ); a throw refuses the event.
+   */
+  countersign?: (built: BuiltEvent, roomId: string) => Promise<BuiltEvent>;
 }
 
 /**
@@ -110,10 +116,15 @@ export class RoomWriter {
     let tips = { extremities: start.extremities, maxDepth: start.maxDepth, state: start.state };
 
     for (const [i, template] of templates.entries()) {
-      const built = buildEvent(template, { roomId: rv.roomIdFromCreateEvent ? roomId : roomId, ...tips }, rv, this.deps.serverName, this.deps.signingKey, now);
+      let built = buildEvent(template, { roomId: rv.roomIdFromCreateEvent ? roomId : roomId, ...tips }, rv, this.deps.serverName, this.deps.signingKey, now);
       const authState = await this.authStateFor(built.event, tips.state, rv, known);
       const verdict = checkEventAuth(built.event, authState, rv);
       if (!verdict.ok) throw errors.forbidden(verdict.reason);
+      if (options.countersign && i === templates.length - 1) {
+        const signed = await options.countersign(built, roomId);
+        if (signed.eventId !== built.eventId) throw new Error('countersign changed the event');
+        built = signed;
+      }
       let stateAfter = tips.state;
       let replacesState: string | null = null;
       if (built.pdu.state_key !== undefined) {

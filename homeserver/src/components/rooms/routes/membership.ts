@@ -8,6 +8,10 @@ import { errors } from '../../../http/errors.js';
 import type { MembershipAction } from '../membership.js';
 import type { RoomsService } from '../service.js';
 
+function queryList(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
 const withReason = z.object({ reason: z.string().optional() });
 const withTarget = z.object({ user_id: z.string(), reason: z.string().optional() });
 
@@ -22,8 +26,10 @@ export function membershipRoutes(router: Router, service: RoomsService, authenti
     const requester = getRequester(ctx);
     const body = await jsonBody(ctx, withReason, { allowEmpty: true });
     const target = ctx.params.roomIdOrAlias ?? ctx.params.roomId!;
-    const roomId = await service.roomIdFor(target);
-    await service.memberships.change(requester, roomId, action, requester.userId, body.reason);
+    const { roomId, servers } = await service.resolveRoom(target);
+    // `via` replaced `server_name` in v1.12; clients still send either.
+    const via = [...queryList(ctx.query['via']), ...queryList(ctx.query['server_name']), ...servers];
+    await service.memberships.change(requester, roomId, action, requester.userId, body.reason, {}, via);
     ctx.body = action === 'leave' ? {} : { room_id: roomId };
   };
   router.post('/_matrix/client/v3/join/:roomIdOrAlias', auth, own('join'));

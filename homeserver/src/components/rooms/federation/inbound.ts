@@ -1,0 +1,84 @@
+import { isServerAllowedByAcl } from '../../../core/server-acl.js';
+import { isJsonObject, type JsonObject } from '../../../core/json.js';
+import type { InboundPduHandler, PduResults } from '../../federation/api.js';
+import type { RoomInfo } from '../pipeline/room-info.js';
+import { serverOf } from '../hosts.js';
+import type { RoomFederationContext } from './context.js';
+import type { EventIngest } from './ingest.js';
+import { verifyPdus } from './verify.js';
+
+/** The `m.room.server_acl` content of a room's current state, if it has one. */
+export async function currentAcl(ctx: RoomFederationContext, info: RoomInfo): Promise<Record<string, unknown> | undefined> {
+  const id = info.state.get('m.room.server_acl\u0000');
+  if (!id) return undefined;
+  return (await ctx.events.get(id))?.pdu.content;
+}
+
+/**
+ * PDUs of `/send` transactions: grouped by room, each room's in order inside its queue, rooms in
+ * parallel. Rooms we are not in, and origins the room's ACL denies, get a per-PDU error.
+ */
+export class InboundPdus implements InboundPduHandler {
+  constructor(
+    private readonly ctx: RoomFederationContext,
+    private readonly ingest: EventIngest,
+  ) {}
+
+  async handlePdus(origin: string, pdus: readonly JsonObject[]): Promise<PduResults> {
+    const results: PduResults = new Map();
+    const byRoom = new Map<string, JsonObject[]>();
+    for (const pdu of pdus) {
+      const roomId = pdu.room_id;
+      if (typeof roomId !== 'string') continue; // No room, no version: no event ID to answer under.
+      let list = byRoom.get(roomId);
+      if (!list) byRoom.set(roomId, (list = []));
+      list.push(pdu);
+    }
+    await Promise.all([...byRoom].map(([roomId, list]) => this.room(origin, roomId, list, results)));
+    return results;
+  }
+
+  private async room(origin: string, roomId: string, pdus: JsonObject[], results: PduResults): Promise<void> {
+    const info = await this.ctx.infos.get(roomId);
+    if (!info) {
+      this.ctx.log.debug({ origin, roomId }, 'PDUs for a room this server is not in');
+      return;
+    }
+    const acl = await currentAcl(this.ctx, info);
+    if (acl && !isServerAllowedByAcl(acl, origin)) {
+      const checked = await verifyPdus(pdus, info.version, this.ctx.federation);
+      for (const c of checked) if (c.ok) results.set(c.event.eventId, { error: 'the room server ACL denies the origin server' });
+      return;
+    }
+    const checked = await verifyPdus(pdus, info.version, this.ctx.federation);
+    await this.ctx.writer.inRoom(roomId, async () => {
+      for (const c of checked) {
+        if (!c.ok) {
+          if (c.eventId) results.set(c.eventId, { error: c.error });
+          continue;
+        }
+        const e = c.event;
+        if (e.pdu.room_id !== roomId && !(info.version.roomIdFromCreateEvent && e.pdu.type === 'm.room.create')) {
+          results.set(e.eventId, { error: 'event belongs to another room' });
+          continue;
+        }
+        if (acl && !isServerAllowedByAcl(acl, serverOf(e.pdu.sender))) {
+          results.set(e.eventId, { error: "the room server ACL denies the sender's server" });
+          continue;
+        }
+        try {
+          const now = (await this.ctx.infos.get(roomId)) ?? info;
+          const outcome = await this.ingest.ingest(origin, now, e, 'live');
+          results.set(e.eventId, outcome.rejectedReason === null ? {} : { error: outcome.rejectedReason });
+        } catch (err) {
+          this.ctx.log.warn({ err, origin, eventId: e.eventId }, 'processing an inbound event failed');
+          results.set(e.eventId, { error: 'internal error while processing the event' });
+        }
+      }
+    });
+  }
+}
+
+export function isPduList(value: unknown): value is JsonObject[] {
+  return Array.isArray(value) && value.every(isJsonObject);
+}

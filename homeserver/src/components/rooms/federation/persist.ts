@@ -1,0 +1,168 @@
+import type { Knex } from 'knex';
+import { redactsOf } from '../../../core/auth/index.js';
+import { splitStateKey, type PDU, type StateMap } from '../../../core/events.js';
+import { isJsonObject } from '../../../core/json.js';
+import type { RoomVersion } from '../../../core/room-versions.js';
+import type { EventStore, StoredEvent } from '../storage/events.js';
+import type { StateGroups } from '../state/state-groups.js';
+import type { CheckedPdu } from './verify.js';
+
+export interface Group {
+  id: number;
+  state: StateMap;
+}
+
+/** Stores `state` as a group unless it is `parent`'s state already. */
+export async function groupFor(trx: Knex.Transaction, groups: StateGroups, roomId: string, state: StateMap, parent: Group | undefined): Promise<Group> {
+  if (parent && (parent.state === state || sameState(parent.state, state))) return parent;
+  return { id: await groups.create(trx, roomId, state, parent), state };
+}
+
+function sameState(a: StateMap, b: StateMap): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Events known only by ID and content: fetched to check others, outside the room's timeline. */
+export async function persistOutliers(trx: Knex.Transaction, events: EventStore, roomId: string, rows: Array<{ event: CheckedPdu; rejectedReason: string | null; streamOrdering: number }>): Promise<StoredEvent[]> {
+  if (rows.length === 0) return [];
+  await events.insert(
+    trx,
+    rows.map((r) => ({
+      streamOrdering: r.streamOrdering,
+      eventId: r.event.eventId,
+      roomId,
+      pdu: r.event.pdu,
+      json: r.event.json,
+      outlier: true,
+      rejectedReason: r.rejectedReason,
+      stateBefore: null,
+      stateAfter: null,
+      replacesState: null,
+      senderDevice: null,
+      txnId: null,
+    })),
+  );
+  return rows.map((r) => storedOf(r.event, roomId, r.streamOrdering, { outlier: true, rejectedReason: r.rejectedReason, softFailed: false, stateBefore: null, stateAfter: null, replacesState: null }));
+}
+
+export interface TimelineInput {
+  roomId: string;
+  version: RoomVersion;
+  event: CheckedPdu;
+  streamOrdering: number;
+  before: Group;
+  /** The state after the event (the state before it for rejected and non-state events). */
+  stateAfter: StateMap;
+  rejectedReason: string | null;
+  softFailed: boolean;
+  /** The event is held as an outlier already: the row is updated in place. */
+  wasOutlier: boolean;
+}
+
+/** Writes one event of another server into the room's DAG with the state before and after it. */
+export async function persistTimelineEvent(trx: Knex.Transaction, events: EventStore, groups: StateGroups, input: TimelineInput): Promise<{ stored: StoredEvent; after: Group }> {
+  const { event, roomId } = input;
+  const after = await groupFor(trx, groups, roomId, input.stateAfter, input.before);
+  const sk = event.pdu.state_key;
+  const replacesState = sk !== undefined && input.rejectedReason === null ? (input.before.state.get(`${event.pdu.type}\u0000${sk}`) ?? null) : null;
+  const fields = { outlier: false, rejectedReason: input.rejectedReason, softFailed: input.softFailed, stateBefore: input.before.id, stateAfter: after.id, replacesState };
+  if (input.wasOutlier) {
+    await trx('events').where('event_id', event.eventId).update({
+      stream_ordering: input.streamOrdering,
+      outlier: false,
+      rejected_reason: fields.rejectedReason,
+      soft_failed: fields.softFailed,
+      state_before: fields.stateBefore,
+      state_after: fields.stateAfter,
+      replaces_state: fields.replacesState,
+    });
+  } else {
+    await events.insert(trx, [{ streamOrdering: input.streamOrdering, eventId: event.eventId, roomId, pdu: event.pdu, json: event.json, senderDevice: null, txnId: null, ...fields }]);
+  }
+  if (input.rejectedReason === null && !input.softFailed) await indexEvent(trx, roomId, input.version, event, input.streamOrdering);
+  return { stored: storedOf(event, roomId, input.streamOrdering, fields), after };
+}
+
+/** Relations and redactions of an accepted event, as the local path records them. */
+async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion, event: CheckedPdu, streamOrdering: number): Promise<void> {
+  const pdu = event.pdu;
+  const rel = pdu.content['m.relates_to'];
+  if (isJsonObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
+    await trx('event_relations')
+      .insert({
+        event_id: event.eventId,
+        room_id: roomId,
+        relates_to: rel.event_id,
+        rel_type: rel.rel_type,
+        aggregation_key: typeof rel.key === 'string' ? rel.key : null,
+        sender: pdu.sender,
+        type: pdu.type,
+        stream_ordering: streamOrdering,
+      })
+      .onConflict('event_id')
+      .ignore();
+  }
+  if (pdu.type === 'm.room.redaction') {
+    const target = redactsOf(pdu, rv);
+    if (target) await trx('redactions').insert({ event_id: event.eventId, redacts: target, room_id: roomId }).onConflict('event_id').ignore();
+  }
+}
+
+export interface CurrentStateChange {
+  roomId: string;
+  oldGroup: Group | undefined;
+  newGroup: Group;
+  oldExtremities: readonly string[];
+  newExtremities: readonly string[];
+  /** Stream position the membership changes are recorded at. */
+  streamOrdering: number;
+  /** Member events of the new state, by ID, that the change needs (from memory or the database). */
+  memberEvents: ReadonlyMap<string, Pick<PDU, 'content' | 'state_key'>>;
+}
+
+/** Moves the room's current state, forward extremities and memberships to a new resolved state. */
+export async function applyCurrentState(trx: Knex.Transaction, change: CurrentStateChange): Promise<void> {
+  const { roomId } = change;
+  const old = change.oldGroup?.state ?? new Map<string, string>();
+  const upserts: Array<{ room_id: string; type: string; state_key: string; event_id: string }> = [];
+  const removed: Array<[string, string]> = [];
+  for (const [k, id] of change.newGroup.state) {
+    if (old.get(k) !== id) {
+      const [type, sk] = splitStateKey(k);
+      upserts.push({ room_id: roomId, type, state_key: sk, event_id: id });
+    }
+  }
+  for (const k of old.keys()) if (!change.newGroup.state.has(k)) removed.push(splitStateKey(k));
+  if (upserts.length > 0) await trx('current_state').insert(upserts).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']);
+  for (const [type, sk] of removed) await trx('current_state').where({ room_id: roomId, type, state_key: sk }).delete();
+  if (change.oldGroup?.id !== change.newGroup.id) await trx('rooms').update({ current_state_group: change.newGroup.id }).where('room_id', roomId);
+
+  const memberships = upserts
+    .filter((u) => u.type === 'm.room.member')
+    .flatMap((u) => {
+      const e = change.memberEvents.get(u.event_id);
+      const membership = e?.content.membership;
+      return typeof membership === 'string'
+        ? [{ room_id: roomId, user_id: u.state_key, membership, event_id: u.event_id, stream_ordering: change.streamOrdering, forgotten: false }]
+        : [];
+    });
+  if (memberships.length > 0) {
+    await trx('room_memberships').insert(memberships).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
+  }
+
+  const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
+  const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
+  if (gone.length > 0) await trx('room_forward_extremities').where('room_id', roomId).whereIn('event_id', gone).delete();
+  if (added.length > 0) await trx('room_forward_extremities').insert(added.map((event_id) => ({ room_id: roomId, event_id }))).onConflict(['room_id', 'event_id']).ignore();
+}
+
+export function storedOf(
+  event: CheckedPdu,
+  roomId: string,
+  streamOrdering: number,
+  f: { outlier: boolean; rejectedReason: string | null; softFailed: boolean; stateBefore: number | null; stateAfter: number | null; replacesState: string | null },
+): StoredEvent {
+  return { eventId: event.eventId, roomId, streamOrdering, depth: event.pdu.depth, pdu: event.pdu, senderDevice: null, txnId: null, ...f };
+}

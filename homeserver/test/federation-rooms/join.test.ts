@@ -1,0 +1,98 @@
+import test from 'ava';
+import { C, enc, newUser, startServers, until, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
+import { txn } from '../helpers/client.js';
+
+let net: FederationNetwork;
+test.before(async () => {
+  net = await startServers(['hs1.test', 'hs2.test']);
+});
+test.after.always(() => net?.close());
+
+async function timeline(user: TestUser, roomId: string): Promise<any[]> {
+  const res = await user.call('GET', `${C}/rooms/${enc(roomId)}/messages?dir=b&limit=100`);
+  if (res.status !== 200) throw new Error(`messages: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.chunk;
+}
+
+async function bodies(user: TestUser, roomId: string): Promise<string[]> {
+  return (await timeline(user, roomId)).filter((e) => e.type === 'm.room.message').map((e) => e.content.body).reverse();
+}
+
+test.serial('a user of another server joins a public room, and messages flow both ways', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const bob = await newUser(net.server('hs2.test'), 'bob');
+  const created = await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat', name: 'Across', room_alias_name: 'across' });
+  t.is(created.status, 200);
+  const roomId = created.body.room_id as string;
+  await alice.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'before bob' });
+
+  const joined = await bob.call('POST', `${C}/join/${enc('#across:hs1.test')}`, {});
+  t.is(joined.status, 200, JSON.stringify(joined.body));
+  t.is(joined.body.room_id, roomId);
+
+  // hs1 sees bob's join.
+  await until(async () => (await alice.call('GET', `${C}/rooms/${enc(roomId)}/joined_members`)).body.joined?.[bob.userId] !== undefined, 10_000, 'bob joined on hs1');
+  // bob's server knows the room's state: name and members.
+  const name = await bob.call('GET', `${C}/rooms/${enc(roomId)}/state/m.room.name/`);
+  t.is(name.body.name, 'Across');
+
+  const a1 = await alice.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'hello bob' });
+  t.is(a1.status, 200);
+  await until(async () => (await bodies(bob, roomId)).includes('hello bob'), 10_000, 'hello bob on hs2');
+  const b1 = await bob.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'hi alice' });
+  t.is(b1.status, 200, JSON.stringify(b1.body));
+  await until(async () => (await bodies(alice, roomId)).includes('hi alice'), 10_000, 'hi alice on hs1');
+
+  // Both servers hold the same events in the same order after the join.
+  const onBob = await bodies(bob, roomId);
+  const onAlice = await bodies(alice, roomId);
+  t.deepEqual(onBob.slice(-2), ['hello bob', 'hi alice']);
+  t.deepEqual(onAlice.slice(-2), ['hello bob', 'hi alice']);
+
+  // bob's /sync shows the room as joined with alice's message.
+  const sync = await bob.call('GET', `${C}/sync?timeout=0`);
+  t.truthy(sync.body.rooms?.join?.[roomId]);
+});
+
+test.serial('invites to a user of another server are countersigned, shown in /sync, and can be accepted', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const carol = await newUser(net.server('hs2.test'), 'carol');
+  const created = await alice.call('POST', `${C}/createRoom`, { preset: 'private_chat', name: 'Private', invite: [] });
+  const roomId = created.body.room_id as string;
+  const invited = await alice.call('POST', `${C}/rooms/${enc(roomId)}/invite`, { user_id: carol.userId });
+  t.is(invited.status, 200, JSON.stringify(invited.body));
+  await until(async () => (await carol.call('GET', `${C}/sync?timeout=0`)).body.rooms?.invite?.[roomId] !== undefined, 10_000, 'invite on hs2');
+  const sync = await carol.call('GET', `${C}/sync?timeout=0`);
+  const state = sync.body.rooms.invite[roomId].invite_state.events as any[];
+  t.truthy(state.find((e) => e.type === 'm.room.name' && e.content.name === 'Private'));
+  t.truthy(state.find((e) => e.type === 'm.room.member' && e.state_key === carol.userId && e.content.membership === 'invite'));
+
+  const joined = await carol.call('POST', `${C}/rooms/${enc(roomId)}/join`, {});
+  t.is(joined.status, 200, JSON.stringify(joined.body));
+  await until(async () => (await alice.call('GET', `${C}/rooms/${enc(roomId)}/joined_members`)).body.joined?.[carol.userId] !== undefined, 10_000, 'carol joined');
+});
+
+test.serial('rejecting an invite to a room of another server reaches that server', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const dave = await newUser(net.server('hs2.test'), 'dave');
+  const roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'private_chat', invite: [dave.userId] })).body.room_id as string;
+  t.truthy(roomId);
+  await until(async () => (await dave.call('GET', `${C}/sync?timeout=0`)).body.rooms?.invite?.[roomId] !== undefined, 10_000, 'invite on hs2');
+  const left = await dave.call('POST', `${C}/rooms/${enc(roomId)}/leave`, {});
+  t.is(left.status, 200, JSON.stringify(left.body));
+  const members = await alice.call('GET', `${C}/rooms/${enc(roomId)}/members`);
+  const daveMember = (members.body.chunk as any[]).find((e) => e.state_key === dave.userId);
+  t.is(daveMember?.content.membership, 'leave');
+});
+
+test.serial('kicks and bans of remote users reach their server', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const erin = await newUser(net.server('hs2.test'), 'erin');
+  const roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat' })).body.room_id as string;
+  t.is((await erin.call('POST', `${C}/join/${enc(roomId)}?server_name=hs1.test`, {})).status, 200);
+  const banned = await alice.call('POST', `${C}/rooms/${enc(roomId)}/ban`, { user_id: erin.userId, reason: 'spam' });
+  t.is(banned.status, 200);
+  await until(async () => (await erin.call('GET', `${C}/sync?timeout=0`)).body.rooms?.leave?.[roomId] !== undefined, 10_000, 'ban seen on hs2');
+  const again = await erin.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'still here?' });
+  t.is(again.status, 403);
+});
