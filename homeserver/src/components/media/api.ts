@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import type { FederationClient } from '../federation/api.js';
 
 /** A media item's metadata, for components that refer to media (avatars, room images). */
 export interface MediaInfo {
@@ -55,7 +56,8 @@ export class RemoteMediaError extends Error {
  * Downloads media from the server it lives on (federation `GET /_matrix/federation/v1/media/download`,
  * multipart answer, `Location` redirects followed). The media component caches what it gets and
  * enforces the size limit while storing; the fetcher should also stop reading past `maxBytes`.
- * The federation component provides it; without one, remote media answers 404.
+ * The media component builds one on federation's client (remote/federation-fetcher.ts) unless one
+ * is passed; with neither, remote media answers 404.
  */
 export interface RemoteMediaFetcher {
   fetch(serverName: string, mediaId: string, options: { maxBytes: number; timeoutMs: number; signal: AbortSignal }): Promise<RemoteMedia>;
@@ -65,4 +67,12 @@ export interface RemoteMediaFetcher {
 export interface MediaHooks {
   federationAuth?: FederationRequestAuth | undefined;
   remoteFetcher?: RemoteMediaFetcher | undefined;
+  /** Signed requests to other servers: remote media is fetched through it when no `remoteFetcher` is given. */
+  federationClient?: FederationClient | undefined;
+}
+
+/** The rooms component's view of media: what the room admin endpoints quarantine and list. */
+export interface RoomMediaSource {
+  /** The distinct mxc:// URIs the room's events refer to; throws 404 M_NOT_FOUND for an unknown room. */
+  mediaInRoom(roomId: string): Promise<string[]>;
 }

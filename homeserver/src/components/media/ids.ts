@@ -27,3 +27,10 @@ export function mediaKeyParams(params: Record<string, string | undefined>): { se
 }
 
 export const mxcUri = (serverName: string, mediaId: string): string => `mxc://${serverName}/${mediaId}`;
+
+/** `mxc://{serverName}/{mediaId}` with a valid server name and media ID; undefined otherwise. */
+export function parseMxc(uri: string): { serverName: string; mediaId: string } | undefined {
+  const m = /^mxc:\/\/([^/]+)\/([^/]+)$/.exec(uri);
+  if (!m || !isValidServerName(m[1]!) || !isValidMediaId(m[2]!)) return undefined;
+  return { serverName: m[1]!, mediaId: m[2]! };
+}

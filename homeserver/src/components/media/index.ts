@@ -6,7 +6,7 @@ import type { Logger } from '../../log/logger.js';
 import { requireAdmin, requireAuth, type Authenticate } from '../../http/auth.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import type { Component } from '../component.js';
-import type { MediaApi, MediaHooks } from './api.js';
+import type { MediaApi, MediaHooks, RoomMediaSource } from './api.js';
 import { FilesystemBlobStore } from './blobs/filesystem.js';
 import { TempFiles } from './blobs/temp-files.js';
 import { ImageJobs } from './images/image-jobs.js';
@@ -17,6 +17,7 @@ import { PendingUploads } from './pending.js';
 import { GuardedFetcher, type Resolver } from './preview/guarded-fetch.js';
 import { IpGuard } from './preview/ip-ranges.js';
 import { UrlPreviewer } from './preview/previewer.js';
+import { FederationMediaFetcher } from './remote/federation-fetcher.js';
 import { RemoteMediaCache } from './remote/remote-cache.js';
 import { deleteExpiredPending, getMedia } from './storage/media.js';
 import { deleteExpiredPreviews } from './storage/previews.js';
@@ -32,6 +33,7 @@ import { previewRoutes } from './routes/preview.js';
 import { federationMediaRoutes } from './routes/federation.js';
 import { adminMediaRoutes } from './routes/admin-media.js';
 import { adminUserMediaRoutes } from './routes/admin-user-media.js';
+import { adminRoomMediaRoutes } from './routes/admin-room-media.js';
 
 export interface MediaDeps extends MediaHooks {
   db: Knex;
@@ -40,6 +42,8 @@ export interface MediaDeps extends MediaHooks {
   authenticate: Authenticate;
   /** Users' avatars, so that "delete old media" can keep the ones in use (users component). */
   profiles?: { getProfiles(userIds: readonly string[]): Promise<Map<string, { avatar_url?: string }>> } | undefined;
+  /** The media rooms refer to, for the room media admin endpoints (mounted only with it). */
+  rooms?: RoomMediaSource | undefined;
   /** Tests replace DNS for URL previews. */
   resolver?: Resolver | undefined;
 }
@@ -61,9 +65,16 @@ export function createMedia(deps: MediaDeps): MediaComponent {
   const sanitizer = new ImageSanitizer(temp, jobs, { maxImagePixels: media.maxImagePixels, maxImageDimension: media.maxImageDimension, quality: media.imageQuality }, log);
   const pending = new PendingUploads();
   const uploads = new Uploads(db, temp, library, sanitizer, pending, { serverName: config.serverName, maxUploadBytes: media.maxUploadBytes, keepOriginal: media.keepOriginal }, log);
-  const remote = new RemoteMediaCache(db, deps.remoteFetcher, uploads, temp, media.maxUploadBytes, log);
+  const ipGuard = new IpGuard(media.urlPreview.ipRangeAllowlist);
+  // Origins may send us elsewhere for the bytes (a Location part): the same guard as previews, HTTPS only.
+  const remoteFetcher =
+    deps.remoteFetcher ??
+    (deps.federationClient
+      ? new FederationMediaFetcher(deps.federationClient, new GuardedFetcher(ipGuard, deps.resolver, { userAgent: 'Hearth media (Matrix homeserver)', httpsOnly: true }))
+      : undefined);
+  const remote = new RemoteMediaCache(db, remoteFetcher, uploads, temp, media.maxUploadBytes, log);
   const lookup = new MediaLookup(db, config.serverName, pending, remote, media.unauthenticatedFrozenAfterTs);
-  const fetcher = new GuardedFetcher(new IpGuard(media.urlPreview.ipRangeAllowlist), deps.resolver);
+  const fetcher = new GuardedFetcher(ipGuard, deps.resolver);
   const previewer = new UrlPreviewer(db, fetcher, uploads, media.urlPreview, log);
 
   const routeDeps: RouteDeps = {
@@ -128,6 +139,7 @@ export function createMedia(deps: MediaDeps): MediaComponent {
       previewRoutes(router, routeDeps);
       adminMediaRoutes(router, routeDeps);
       adminUserMediaRoutes(router, routeDeps);
+      if (deps.rooms) adminRoomMediaRoutes(router, routeDeps, deps.rooms);
     },
     // On the federation listener, and only once federation can tell who is asking.
     federationRoutes(router: Router) {

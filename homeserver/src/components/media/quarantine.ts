@@ -33,3 +33,24 @@ export async function quarantineUserMedia(db: Knex, serverName: string, userId: 
     return n;
   });
 }
+
+/** Keys per statement: each becomes two bound parameters. */
+const QUARANTINE_BATCH = 500;
+
+/**
+ * Many items at once (a room's media), with their identical copies, in one transaction; answers
+ * how many rows were quarantined (copies included, protected items not). Items not stored here
+ * (remote media never fetched) are skipped.
+ */
+export async function quarantineMediaItems(db: Knex, keys: readonly MediaKey[], by: string): Promise<number> {
+  return db.transaction(async (trx) => {
+    let n = 0;
+    for (let i = 0; i < keys.length; i += QUARANTINE_BATCH) {
+      const batch = keys.slice(i, i + QUARANTINE_BATCH);
+      const hashes = await hashesOf(trx, { keys: batch });
+      n += await setQuarantine(trx, { keys: batch, sha256s: hashes }, by);
+      await setContentQuarantine(trx, hashes, by);
+    }
+    return n;
+  });
+}

@@ -30,7 +30,16 @@ export interface GuardedResponse {
   status: number;
   contentType: string;
   contentLength: number | undefined;
+  contentDisposition: string | undefined;
   body: Readable;
+}
+
+export interface GuardedFetcherOptions {
+  userAgent?: string;
+  /** Refuses plain http, redirects included (media a remote server sends us to). */
+  httpsOnly?: boolean;
+  /** Replaces the system CAs (test networks). */
+  ca?: string[] | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -47,20 +56,22 @@ export class GuardedFetcher {
   constructor(
     private readonly guard: IpGuard,
     private readonly resolve: Resolver = systemResolver,
+    private readonly options: GuardedFetcherOptions = {},
   ) {}
 
   async get(rawUrl: string, options: { signal: AbortSignal; accept: string }): Promise<GuardedResponse> {
-    let url = parseHttpUrl(rawUrl);
+    const httpsOnly = this.options.httpsOnly ?? false;
+    let url = parseHttpUrl(rawUrl, httpsOnly);
     for (let hop = 0; ; hop++) {
       const address = await this.pick(url);
-      const agent = pinnedAgent(address);
+      const agent = pinnedAgent(address, this.options.ca);
       let res;
       try {
         res = await request(url, {
           dispatcher: agent,
           method: 'GET',
           signal: options.signal,
-          headers: { 'user-agent': USER_AGENT, accept: options.accept, 'accept-language': 'en' },
+          headers: { 'user-agent': this.options.userAgent ?? USER_AGENT, accept: options.accept, 'accept-language': 'en' },
         });
       } catch (err) {
         await agent.close().catch(() => {});
@@ -76,7 +87,7 @@ export class GuardedFetcher {
       if ([301, 302, 303, 307, 308].includes(res.statusCode) && location) {
         body.destroy();
         if (hop >= MAX_REDIRECTS) throw new FetchRefused('failed', 'too many redirects');
-        url = parseHttpUrl(new URL(location, url).href);
+        url = parseHttpUrl(new URL(location, url).href, httpsOnly);
         continue;
       }
       const length = Number(header(res.headers, 'content-length') ?? NaN);
@@ -85,6 +96,7 @@ export class GuardedFetcher {
         status: res.statusCode,
         contentType: header(res.headers, 'content-type') ?? 'application/octet-stream',
         contentLength: Number.isSafeInteger(length) ? length : undefined,
+        contentDisposition: header(res.headers, 'content-disposition'),
         body,
       };
     }
@@ -111,24 +123,25 @@ export class GuardedFetcher {
   }
 }
 
-function parseHttpUrl(raw: string): URL {
+function parseHttpUrl(raw: string, httpsOnly: boolean): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new FetchRefused('bad_url', 'not a valid URL');
   }
+  if (httpsOnly && url.protocol !== 'https:') throw new FetchRefused('bad_url', 'only https URLs are fetched');
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchRefused('bad_url', 'only http and https URLs can be previewed');
   return url;
 }
 
 /** An agent whose every connection goes to `pinned`, whatever name it is asked for. */
-function pinnedAgent(pinned: ResolvedAddress): Agent {
+function pinnedAgent(pinned: ResolvedAddress, ca: string[] | undefined): Agent {
   const pinnedLookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
     else callback(null, pinned.address, pinned.family);
   };
-  return new Agent({ connect: { lookup: pinnedLookup }, connections: 1, pipelining: 0 });
+  return new Agent({ connect: { lookup: pinnedLookup, ...(ca ? { ca } : {}) }, connections: 1, pipelining: 0 });
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

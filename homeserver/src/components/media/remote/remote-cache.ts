@@ -12,8 +12,8 @@ import type { TempFiles } from '../blobs/temp-files.js';
 const MAX_REMOTE_TIMEOUT_MS = 60_000;
 
 /**
- * Remote media for our clients: fetched once from its origin through the federation-provided
- * fetcher, stored like local content (so thumbnails and deduplication work the same), and served
+ * Remote media for our clients: fetched once from its origin through the fetcher (federation by
+ * default), stored like local content (so thumbnails and deduplication work the same), and served
  * from the cache afterwards until an admin purges it. Without a fetcher, uncached remote media
  * answers 404 with a message that says why.
  */
@@ -41,7 +41,7 @@ export class RemoteMediaCache {
   }
 
   private async fetchAndStore(key: MediaKey, timeoutMs: number): Promise<MediaRow> {
-    if (!this.fetcher) throw mediaErrors.notFound('Remote media is not available: this server does not fetch media over federation yet');
+    if (!this.fetcher) throw mediaErrors.notFound('Remote media is not available: this server does not fetch media over federation');
     const signal = AbortSignal.timeout(Math.max(1000, timeoutMs));
     try {
       const remote = await this.fetcher.fetch(key.serverName, key.mediaId, { maxBytes: this.maxBytes, timeoutMs, signal });
