@@ -92,7 +92,8 @@ test.serial('kicks and bans of remote users reach their server', async (t) => {
   t.is((await erin.call('POST', `${C}/join/${enc(roomId)}?server_name=hs1.test`, {})).status, 200);
   const banned = await alice.call('POST', `${C}/rooms/${enc(roomId)}/ban`, { user_id: erin.userId, reason: 'spam' });
   t.is(banned.status, 200);
-  await until(async () => (await erin.call('GET', `${C}/sync?timeout=0`)).body.rooms?.leave?.[roomId] !== undefined, 10_000, 'ban seen on hs2');
+  const withLeft = `${C}/sync?timeout=0&filter=${enc(JSON.stringify({ room: { include_leave: true } }))}`;
+  await until(async () => (await erin.call('GET', withLeft)).body.rooms?.leave?.[roomId] !== undefined, 10_000, 'ban seen on hs2');
   const again = await erin.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'still here?' });
   t.is(again.status, 403);
 });

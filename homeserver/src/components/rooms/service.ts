@@ -43,7 +43,14 @@ export class RoomsService {
       if (p?.displayname !== undefined) t.content.displayname = p.displayname;
       if (p?.avatar_url !== undefined) t.content.avatar_url = p.avatar_url;
     }
-    const { roomId } = await this.writer.createRoom(rv, templates, requester.userId);
+    // Invites of other servers' users need their server's countersignature: sent once the room exists.
+    const remoteInvites = this.memberships.remote ? invitees.filter((t) => !isLocal(t.state_key!, requester.userId)) : [];
+    const localTemplates = templates.filter((t) => !remoteInvites.includes(t));
+    const { roomId } = await this.writer.createRoom(rv, localTemplates, requester.userId);
+    for (const t of remoteInvites) {
+      const extra = t.content.is_direct === true ? { is_direct: true } : {};
+      await this.memberships.change(requester, roomId, 'invite', t.state_key!, undefined, extra);
+    }
     if (alias && !(await this.aliases.create(alias, roomId, requester.userId))) {
       throw new MatrixError(400, 'M_ROOM_IN_USE', 'Room alias already taken');
     }

@@ -9,6 +9,12 @@ import { applyCurrentState, persistOutliers, persistTimelineEvent, type Group } 
 import type { RemoteRoom } from './remote.js';
 import type { CheckedPdu } from './verify.js';
 
+/**
+ * Events that came in over federation, as announced on the bus: never sent out again, even when
+ * their sender is one of ours (a server echoing our own events back to us).
+ */
+export const receivedOverFederation = new WeakSet<object>();
+
 /** How many events `/get_missing_events` is asked for when a gap opens. */
 const GAP_FILL_LIMIT = 20;
 
@@ -254,6 +260,7 @@ export class EventIngest {
       if (result.current) {
         groups.remember(result.current.id, result.current.state);
         infos.set({ roomId, version: rv, extremities: newExtremities, maxDepth: Math.max(now.maxDepth, event.pdu.depth), stateGroup: result.current.id, state: result.current.state });
+        receivedOverFederation.add(result.stored);
         bus.emit([result.stored]);
       } else if (p.mode !== 'backfill' && p.rejectedReason === null) {
         // Soft-failed: held, not shown. The DAG's depth still moves so our next event sorts after it.

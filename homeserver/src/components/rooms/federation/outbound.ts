@@ -2,6 +2,7 @@ import type { JsonObject } from '../../../core/json.js';
 import { serverOf } from '../hosts.js';
 import type { StoredEvent } from '../storage/events.js';
 import type { RoomFederationContext } from './context.js';
+import { receivedOverFederation } from './ingest.js';
 
 /** Most events replayed at start when the queue lost track of some (a crash between persist and queue). */
 const REPLAY_LIMIT = 5000;
@@ -17,7 +18,7 @@ export class OutboundEvents {
   constructor(private readonly ctx: RoomFederationContext) {}
 
   observe(events: readonly StoredEvent[]): void {
-    const ours = events.filter((e) => !e.outlier && e.rejectedReason === null && serverOf(e.pdu.sender) === this.ctx.serverName);
+    const ours = events.filter((e) => !receivedOverFederation.has(e) && !e.outlier && e.rejectedReason === null && serverOf(e.pdu.sender) === this.ctx.serverName);
     if (ours.length === 0) return;
     // One chain keeps the queue's order the DAG's order, which spares receivers gap fills.
     this.chain = this.chain.then(() => this.enqueue(ours)).catch((err: unknown) => this.ctx.log.error({ err }, 'queueing events for other servers failed'));

@@ -1,0 +1,40 @@
+import { signEvent } from '../../src/core/event-signing.js';
+import type { PDU } from '../../src/core/events.js';
+import { computeEventId } from '../../src/core/ids.js';
+import { roomVersion } from '../../src/core/room-versions.js';
+import { federationCall, type FederationNetwork } from '../federation-edus/helpers.js';
+
+/** What a new event of `roomId` builds on as `server` holds the room: its forward extremities, depth and state. */
+export async function roomTips(net: FederationNetwork, server: string, roomId: string): Promise<{ prev: string[]; depth: number; state: (type: string, key?: string) => string }> {
+  const db = net.server(server).hs.database.db;
+  const prev = ((await db('room_forward_extremities').select('event_id').where('room_id', roomId)) as Array<{ event_id: string }>).map((r) => r.event_id);
+  const depth = Number(((await db('events').max({ d: 'depth' }).where('room_id', roomId).first()) as { d: number }).d);
+  const rows = (await db('current_state').select('type', 'state_key', 'event_id').where('room_id', roomId)) as Array<{ type: string; state_key: string; event_id: string }>;
+  const map = new Map(rows.map((r) => [`${r.type}|${r.state_key}`, r.event_id]));
+  return {
+    prev,
+    depth,
+    state: (type, key = '') => {
+      const id = map.get(`${type}|${key}`);
+      if (!id) throw new Error(`no ${type} ${key} in the state`);
+      return id;
+    },
+  };
+}
+
+/** Signs an event as `server` would (hashes and signature), room version 11 by default. */
+export function forge(net: FederationNetwork, server: string, fields: Record<string, unknown>, version = '11'): { pdu: PDU; eventId: string } {
+  const rv = roomVersion(version)!;
+  const hs = net.server(server).hs;
+  const pdu = signEvent({ origin_server_ts: Date.now(), ...fields }, rv, server, hs.signingKey.keyId, hs.signingKey.seed);
+  return { pdu, eventId: computeEventId(pdu, rv) };
+}
+
+let n = 0;
+/** Pushes PDUs from `from` to `to` in one `/send` transaction; answers the per-PDU results. */
+export async function push(net: FederationNetwork, from: string, to: string, pdus: unknown[]): Promise<Record<string, { error?: string }>> {
+  const path = `/_matrix/federation/v1/send/forge-${Date.now()}-${++n}`;
+  const res = await federationCall(net, from, to, { method: 'PUT', path, body: { origin: from, origin_server_ts: Date.now(), pdus } });
+  if (res.status !== 200) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.pdus;
+}
