@@ -97,3 +97,21 @@ test.serial('kicks and bans of remote users reach their server', async (t) => {
   const again = await erin.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'still here?' });
   t.is(again.status, 403);
 });
+
+test.serial('history from before the join is backfilled when the new member pages back', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const frank = await newUser(net.server('hs2.test'), 'frank');
+  const roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat', name: 'Old history' })).body.room_id as string;
+  for (let i = 0; i < 30; i++) await alice.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: `old ${i}` });
+  t.is((await frank.call('POST', `${C}/join/${enc(roomId)}?via=hs1.test`, {})).status, 200);
+  const seen: string[] = [];
+  let from: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const res = await frank.call('GET', `${C}/rooms/${enc(roomId)}/messages?dir=b&limit=20${from ? `&from=${enc(from)}` : ''}`);
+    t.is(res.status, 200, JSON.stringify(res.body));
+    for (const e of res.body.chunk) if (e.type === 'm.room.message') seen.push(e.content.body);
+    if (!res.body.end) break;
+    from = res.body.end;
+  }
+  t.deepEqual(seen, Array.from({ length: 30 }, (_, i) => `old ${29 - i}`));
+});

@@ -84,7 +84,7 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const roomFederation = deps.federation
     ? createRoomFederation(
         { db: deps.db, log: deps.log, serverName: deps.serverName, signingKey: deps.signingKey, federation: deps.federation, events, groups, infos, stream, historic: await HistoricIds.load(deps.db), bus, writer, hosts },
-        { directory: features.directory, timestamps: features.timestamps, service, memberships, isLocalUser: async (u) => (await deps.profiles.getProfile(u)) !== undefined },
+        { directory: features.directory, timestamps: features.timestamps, service, memberships, reader, isLocalUser: async (u) => (await deps.profiles.getProfile(u)) !== undefined },
       )
     : undefined;
   const api: RoomsApi = {

@@ -24,6 +24,12 @@ export class RoomReader {
     private readonly relations: RelationsReader,
   ) {}
 
+  /**
+   * Fetches history older than what we hold from other servers in the room; true when something
+   * new was stored. Set by federation's room layer.
+   */
+  backfill: ((roomId: string, limit: number) => Promise<boolean>) | undefined;
+
   private async version(roomId: string): Promise<RoomVersion> {
     const info = await this.current.info(roomId);
     if (!info) throw errors.forbidden('You are not in this room');
@@ -126,18 +132,24 @@ export class RoomReader {
     const limit = options.limit;
     const chunk: StoredEvent[] = [];
     let exhausted = false;
-    for (let page = 0; page < MAX_SCAN_PAGES && chunk.length < limit; page++) {
-      const batch = await this.events.page(roomId, from, options.dir, limit, to);
-      for (const e of batch) {
-        from = options.dir === 'b' ? { depth: e.depth, stream: e.streamOrdering } : { depth: e.depth, stream: e.streamOrdering };
-        if (vis.canSee(e) && matchesFilter(options.filter, e)) chunk.push(e);
-        if (chunk.length >= limit) break;
+    const scan = async (): Promise<void> => {
+      exhausted = false;
+      for (let page = 0; page < MAX_SCAN_PAGES && chunk.length < limit; page++) {
+        const batch = await this.events.page(roomId, from, options.dir, limit, to);
+        for (const e of batch) {
+          from = { depth: e.depth, stream: e.streamOrdering };
+          if (vis.canSee(e) && matchesFilter(options.filter, e)) chunk.push(e);
+          if (chunk.length >= limit) break;
+        }
+        if (batch.length < limit) {
+          exhausted = chunk.length < limit || batch.length === 0;
+          break;
+        }
       }
-      if (batch.length < limit) {
-        exhausted = chunk.length < limit || batch.length === 0;
-        break;
-      }
-    }
+    };
+    await scan();
+    // Past the oldest event we hold, servers that have been in the room longer may have more.
+    if (exhausted && options.dir === 'b' && !to && this.backfill && (await this.backfill(roomId, limit - chunk.length))) await scan();
     const result: JsonObject = {
       chunk: await this.format(chunk, rv, requester),
       start: formatTopological(start),

@@ -48,7 +48,7 @@ export class RoomsService {
     const localTemplates = templates.filter((t) => !remoteInvites.includes(t));
     const { roomId } = await this.writer.createRoom(rv, localTemplates, requester.userId);
     for (const t of remoteInvites) {
-      const extra = t.content.is_direct === true ? { is_direct: true } : {};
+      const extra: JsonObject = t.content.is_direct === true ? { is_direct: true } : {};
       await this.memberships.change(requester, roomId, 'invite', t.state_key!, undefined, extra);
     }
     if (alias && !(await this.aliases.create(alias, roomId, requester.userId))) {

@@ -16,7 +16,8 @@ export function formatTopological(t: TopologicalToken): string {
  * `next_batch` (clients may start /messages from it).
  */
 export function parsePaginationToken(s: string): { kind: 'topological'; token: TopologicalToken } | { kind: 'stream'; position: number } {
-  let m = /^t(\d{1,16})_(\d{1,16})$/.exec(s);
+  // Backfilled history sits at negative stream positions.
+  let m = /^t(\d{1,16})_(-?\d{1,16})$/.exec(s);
   if (m && Number.isSafeInteger(Number(m[1])) && Number.isSafeInteger(Number(m[2]))) {
     return { kind: 'topological', token: { depth: Number(m[1]), stream: Number(m[2]) } };
   }

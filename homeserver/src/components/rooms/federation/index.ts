@@ -10,6 +10,8 @@ import { serverOf } from '../hosts.js';
 import type { RoomFederationContext } from './context.js';
 import { currentAcl, InboundPdus } from './inbound.js';
 import { EventIngest } from './ingest.js';
+import { Backfiller } from './backfill.js';
+import type { RoomReader } from '../reader.js';
 import { Invites } from './invites.js';
 import { RemoteJoins } from './joins.js';
 import { OutboundEvents } from './outbound.js';
@@ -34,7 +36,7 @@ export interface RoomFederation {
  */
 export function createRoomFederation(
   ctx: RoomFederationContext,
-  parts: { directory: Directory; timestamps: TimestampLookup; service: RoomsService; memberships: Memberships; isLocalUser: (userId: string) => Promise<boolean> },
+  parts: { directory: Directory; timestamps: TimestampLookup; service: RoomsService; memberships: Memberships; reader: RoomReader; isLocalUser: (userId: string) => Promise<boolean> },
 ): RoomFederation {
   const remote = new RemoteRoom(ctx.federation, ctx.log);
   const ingest = new EventIngest(ctx, remote);
@@ -44,6 +46,8 @@ export function createRoomFederation(
   const joins = new RemoteJoins(ctx, ingest, remoteMemberships);
   const history = new ServedHistory(ctx);
   const outbound = new OutboundEvents(ctx);
+  const backfiller = new Backfiller(ctx, ingest, remote);
+  parts.reader.backfill = (roomId, limit) => backfiller.backfill(roomId, limit);
   const unsubscribe = ctx.bus.subscribe((events) => outbound.observe(events));
 
   ctx.federation.setInboundPduHandler(new InboundPdus(ctx, ingest));
