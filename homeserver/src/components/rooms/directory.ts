@@ -88,9 +88,9 @@ export class Directory {
   /** Other servers' aliases (federation `query/directory`); set by federation's room layer. */
   remoteResolve: ((alias: string) => Promise<{ roomId: string; servers: string[] }>) | undefined;
 
-  async resolve(alias: string): Promise<JsonObject> {
+  async resolve(alias: string, options: { remote?: boolean } = {}): Promise<JsonObject> {
     const parsed = this.parse(alias);
-    if (parsed.serverName !== this.serverName && this.remoteResolve) {
+    if (parsed.serverName !== this.serverName && this.remoteResolve && options.remote !== false) {
       const found = await this.remoteResolve(alias);
       return { room_id: found.roomId, servers: found.servers };
     }

@@ -115,6 +115,7 @@ export function roomFederationRoutes(router: Router, deps: RoomFederationRouteDe
     ctx.body = { origin: deps.serverName, origin_server_ts: Date.now(), pdus: await history.backfill(getOrigin(ctx), ctx.params['roomId']!, from, limit) };
   });
   router.get('/_matrix/federation/v1/timestamp_to_event/:roomId', auth, acl, async (ctx) => {
+    if (queryString(ctx, 'ts') === undefined) throw errors.missingParam('ts is required');
     const ts = Number(queryString(ctx, 'ts'));
     const dir = queryString(ctx, 'dir');
     if (!Number.isSafeInteger(ts)) throw errors.invalidParam('ts must be an integer');
@@ -126,8 +127,8 @@ export function roomFederationRoutes(router: Router, deps: RoomFederationRouteDe
   router.get('/_matrix/federation/v1/query/directory', auth, async (ctx) => {
     const alias = queryString(ctx, 'room_alias');
     if (!alias) throw errors.missingParam('room_alias is required');
-    const found = await deps.directory.resolve(alias);
-    ctx.body = found;
+    // Only our own aliases: we do not look up a third server's on another's behalf.
+    ctx.body = await deps.directory.resolve(alias, { remote: false });
   });
   router.get('/_matrix/federation/v1/publicRooms', auth, async (ctx) => {
     const limit = queryString(ctx, 'limit');
