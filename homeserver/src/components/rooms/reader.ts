@@ -91,6 +91,8 @@ export class RoomReader {
       .select('depth', 'stream_ordering')
       .where('room_id', roomId)
       .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .orderBy([{ column: 'depth', order: 'desc' }, { column: 'stream_ordering', order: 'desc' }])
       .first()) as { depth: number; stream_ordering: number } | undefined;
     void userId;
@@ -102,6 +104,8 @@ export class RoomReader {
       .select('depth', 'stream_ordering')
       .where('room_id', roomId)
       .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .andWhere('stream_ordering', '<=', position)
       .orderBy([{ column: 'depth', order: 'desc' }, { column: 'stream_ordering', order: 'desc' }])
       .first()) as { depth: number; stream_ordering: number } | undefined;

@@ -108,7 +108,9 @@ export class RoomSyncSource {
       .whereIn('room_id', [...roomIds])
       .andWhere('stream_ordering', '>', from)
       .andWhere('stream_ordering', '<=', to)
-      .andWhere('outlier', false)) as Array<{ room_id: string }>;
+      .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)) as Array<{ room_id: string }>;
     return new Set(rows.map((r) => r.room_id));
   }
 
@@ -162,6 +164,8 @@ export class RoomSyncSource {
       .where('room_id', roomId)
       .andWhere('stream_ordering', '<=', at)
       .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .whereNull('rejected_reason')
       .whereNotNull('state_after')
       .orderBy('stream_ordering', 'desc')
@@ -275,6 +279,8 @@ export class RoomSyncSource {
         .andWhere('stream_ordering', '>', from)
         .andWhere('stream_ordering', '<=', upTo)
         .andWhere('outlier', false)
+        .whereNull('rejected_reason')
+        .andWhere('soft_failed', false)
         .whereNull('rejected_reason')
         .andWhere('soft_failed', false)
         .whereNull('state_key')

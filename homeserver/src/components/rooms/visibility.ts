@@ -90,6 +90,8 @@ export class HistoryVisibility {
       .where('room_id', roomId)
       .andWhere('outlier', false)
       .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
+      .whereNull('rejected_reason')
       .andWhere((q) => q.where({ type: 'm.room.history_visibility', state_key: '' }).orWhere({ type: 'm.room.member', state_key: userId }))
       .orderBy([{ column: 'depth' }, { column: 'stream_ordering' }])) as Array<{ type: string; depth: number; stream_ordering: number; json: string }>;
     const vis: Change<string>[] = [];

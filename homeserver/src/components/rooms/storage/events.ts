@@ -105,6 +105,8 @@ export class EventStore {
       .andWhere('stream_ordering', '>', fromExclusive)
       .andWhere('stream_ordering', '<=', toInclusive)
       .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .orderBy('stream_ordering', direction)
       .limit(limit)) as Array<{ event_id: string }>;
     const loaded = await this.getMany(rows.map((r) => r.event_id));

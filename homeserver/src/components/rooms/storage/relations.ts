@@ -129,6 +129,8 @@ export class RelationsStore {
       .select('depth', 'stream_ordering')
       .where('room_id', roomId)
       .andWhere('outlier', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .andWhere('stream_ordering', '<=', streamPosition)
       .orderBy([{ column: 'depth', order: 'desc' }, { column: 'stream_ordering', order: 'desc' }])
       .first()) as { depth: number; stream_ordering: number } | undefined;

@@ -22,6 +22,8 @@ export class TimelineStore {
       .andWhere('outlier', false)
       .whereNull('rejected_reason')
       .andWhere('soft_failed', false)
+      .whereNull('rejected_reason')
+      .andWhere('soft_failed', false)
       .andWhere('origin_server_ts', `${cmp}=`, ts);
     if (after) q.andWhereRaw(`(origin_server_ts, stream_ordering) ${cmp} (?, ?)`, [after.ts, after.stream]);
     const order = dir === 'f' ? 'asc' : 'desc';
