@@ -275,3 +275,28 @@ test('the notary refreshes a document past half its lifetime, or not valid until
   t.is((await ask()).length, 1, 'the server is down: what is cached is answered anyway');
   t.is(refreshed, 3, 'half the lifetime has passed');
 });
+
+test('requests arriving while the keys are being fetched wait for that fetch instead of failing', async (t) => {
+  const server = uniqueServer();
+  const key = newSigningKey();
+  const clock = { now: T0 };
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const asked: string[] = [];
+  const source: KeySource = {
+    async direct(s) {
+      asked.push(s);
+      await gate;
+      return keyDoc(server, { current: [key] }, T0 + DAY);
+    },
+    viaNotaries: async () => [],
+  };
+  const r = ring(source, clock);
+  const item: SignedItem = { serverName: server, json: signed(server, key), atTs: T0 };
+  const first = r.verifySignatures([item]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = r.verifySignatures([item]);
+  release();
+  t.deepEqual(await Promise.all([first, second]), [[{ ok: true }], [{ ok: true }]]);
+  t.deepEqual(asked, [server]);
+});

@@ -34,6 +34,11 @@ export class TtlCache<K, V> {
 export class SingleFlight<K, V> {
   private readonly running = new Map<K, Promise<V>>();
 
+  /** Whether a lookup for the key is running now. */
+  has(key: K): boolean {
+    return this.running.has(key);
+  }
+
   run(key: K, task: () => Promise<V>): Promise<V> {
     const existing = this.running.get(key);
     if (existing) return existing;

@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import type { JsonObject } from '../../core/json.js';
 
 /** `/keys/query`'s answer for some users (local ones from us, remote ones from their server). */
@@ -24,6 +25,10 @@ export interface KeysFederation {
   claimKeys(destination: string, oneTimeKeys: Record<string, Record<string, string>>, timeoutMs: number): Promise<ClaimedKeys>;
   /** Queues an `m.direct_to_device` EDU to `destination`; resolves once it is durably queued. */
   sendToDevice(destination: string, sender: string, eventType: string, messages: Record<string, Record<string, JsonObject>>): Promise<void>;
+  /** Queues `m.device_list_update` and `m.signing_key_update` EDUs, in order, for each destination. */
+  sendKeyUpdates(edus: ReadonlyArray<{ edu_type: string; content: JsonObject }>, destinations: readonly string[]): Promise<void>;
+  /** Koa middleware for the keys component's federation endpoints: 401 unless the request is signed. */
+  readonly requireServerAuth: Middleware;
 }
 
 /** What other components (federation, admin) may ask of the keys component. */
@@ -39,4 +44,10 @@ export interface KeysApi {
   claimLocalKeys(oneTimeKeys: Record<string, Record<string, string>>): Promise<ClaimedKeys>;
   /** Delivers to-device messages for local users (from federation); `*` means every device. */
   deliverToDevice(sender: string, eventType: string, messages: Record<string, Record<string, JsonObject>>): Promise<void>;
+  /**
+   * A remote user's devices or cross-signing keys changed (their server said so): our users who
+   * share a room with them find them in `device_lists.changed` and query their keys again.
+   * Ignored when no local user shares a room with them.
+   */
+  remoteKeysChanged(userId: string): Promise<void>;
 }

@@ -6,10 +6,10 @@ import type { KeysFederation } from './api.js';
 import type { KeyCounts } from './key-counts.js';
 
 /** What the keys component uses of the users component. */
-export type KeysUsers = Pick<UsersApi, 'requireAuth' | 'getDevicesOf' | 'requirePassword' | 'onDevicesDeleted' | 'onDeactivated'>;
+export type KeysUsers = Pick<UsersApi, 'requireAuth' | 'userExists' | 'getDevicesOf' | 'requirePassword' | 'onDevicesDeleted' | 'onDeviceRenamed' | 'onDeactivated'>;
 
 /** What the keys component uses of the rooms component. */
-export type KeysRooms = Pick<RoomsApi, 'onPersisted' | 'joinedRooms' | 'sync'>;
+export type KeysRooms = Pick<RoomsApi, 'onPersisted' | 'joinedRooms' | 'serversSharingRoomsWith' | 'sync'>;
 
 /** The shared pieces every part of the keys component works with. */
 export interface KeysContext {

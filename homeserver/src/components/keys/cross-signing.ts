@@ -76,7 +76,7 @@ export async function uploadSigningKeys(k: KeysContext, deviceLists: DeviceLists
   await uia?.finish();
   // A new user-signing key concerns only its owner; master and self-signing keys, everyone.
   const public_ = changed.some(([usage]) => usage !== 'user_signing');
-  await deviceLists.keysChanged([public_ ? { userId } : { userId, onlyFor: userId }]);
+  await deviceLists.keysChanged([public_ ? { userId, signingKeys: true } : { userId, onlyFor: userId }]);
 }
 
 class KeyFailure extends Error {
@@ -169,7 +169,13 @@ export async function uploadSignatures(k: KeysContext, deviceLists: DeviceLists,
   }
 
   await putSignatures(k.db, rows);
-  if (rows.some((r) => r.targetUserId === userId)) changes.push({ userId });
+  const onOwn = rows.filter((r) => r.targetUserId === userId);
+  if (onOwn.length > 0) {
+    // Other servers learn of new signatures on the user's devices and master key too.
+    const masterKey = own?.get('master')?.publicKey;
+    const devices = [...new Set(onOwn.map((r) => r.targetKeyId).filter((id) => id !== masterKey))];
+    changes.push({ userId, signingKeys: onOwn.some((r) => r.targetKeyId === masterKey), ...(devices.length > 0 ? { devices: { ids: devices, deleted: false } } : {}) });
+  }
   for (const target of new Set(rows.map((r) => r.targetUserId).filter((u) => u !== userId))) changes.push({ userId: target, onlyFor: userId });
   await deviceLists.keysChanged(changes);
   return { failures };

@@ -4,6 +4,7 @@ import type { KeysContext } from './context.js';
 import type { DurableStream } from './durable-stream.js';
 import { changesBetween, insertChanges, type DeviceListChange } from './storage/device-lists.js';
 import { withDefaultCount } from './key-counts.js';
+import type { LocalKeyUpdate } from './key-updates.js';
 
 type PersistedEvents = Parameters<Parameters<KeysContext['rooms']['onPersisted']>[0]>[0];
 
@@ -11,6 +12,10 @@ export interface KeyChange {
   userId: string;
   /** Only this user learns of the change (signatures made with their user-signing key). */
   onlyFor?: string;
+  /** Which of a local user's devices changed or went, for the servers sharing a room with them. */
+  devices?: LocalKeyUpdate['devices'];
+  /** A local user's master or self-signing key changed, for those servers too. */
+  signingKeys?: boolean;
 }
 
 function membershipOf(content: unknown): string | undefined {
@@ -28,6 +33,8 @@ export class DeviceLists {
   constructor(
     private readonly k: KeysContext,
     readonly stream: DurableStream,
+    /** Passes local changes on to other servers (key-updates.ts); resolves once they are queued. */
+    private readonly publish: (update: LocalKeyUpdate) => Promise<void> = async () => undefined,
   ) {}
 
   /** Records key changes (after they are committed) and wakes everyone who may see them. */
@@ -44,6 +51,9 @@ export class DeviceLists {
       for (const u of await this.k.rooms.sync.usersSharingRooms(c.userId)) poke.add(u);
     }
     for (const u of poke) if (this.k.isLocal(u)) this.k.poke(u);
+    for (const c of changes) {
+      if (c.onlyFor === undefined && (c.devices || c.signingKeys)) await this.publish({ userId: c.userId, devices: c.devices, signingKeys: c.signingKeys });
+    }
   }
 
   /** For rooms.onPersisted: must not throw or block, so the work runs queued in the background. */

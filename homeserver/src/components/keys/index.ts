@@ -18,9 +18,11 @@ import { queryRoutes } from './routes/query.js';
 import { toDeviceRoutes } from './routes/to-device.js';
 import { uploadRoutes } from './routes/upload.js';
 import { deleteCrossSigningKeys, deleteSignaturesBy, deleteSignaturesOn } from './storage/cross-signing.js';
-import { deleteDeviceKeys } from './storage/device-keys.js';
+import { deleteDeviceKeys, getDeviceKeys } from './storage/device-keys.js';
 import { deleteDeviceOneTimeKeys } from './storage/one-time-keys.js';
 import { KeyCounts } from './key-counts.js';
+import { KeyUpdates } from './key-updates.js';
+import { federationKeyRoutes } from './routes/federation.js';
 import { deleteForDevices } from './storage/to-device.js';
 import { ToDevice } from './to-device.js';
 
@@ -58,7 +60,8 @@ export async function createKeys(deps: KeysDeps): Promise<KeysComponent> {
     isLocal: (userId) => parseUserId(userId)?.serverName === deps.serverName,
     poke: (userId) => deps.sync.pokeUser(userId),
   };
-  const deviceLists = new DeviceLists(k, await DurableStream.open(deps.db, 'deviceLists'));
+  const keyUpdates = new KeyUpdates(k);
+  const deviceLists = new DeviceLists(k, await DurableStream.open(deps.db, 'deviceLists'), (update) => keyUpdates.publish(update));
   const toDevice = new ToDevice(k, await DurableStream.open(deps.db, 'toDevice'));
   const backup = new KeyBackup(k);
   const routeDeps: KeysRouteDeps = { k, auth: deps.users.requireAuth, deviceLists, toDevice, backup };
@@ -77,7 +80,13 @@ export async function createKeys(deps: KeysDeps): Promise<KeysComponent> {
     });
     k.keyCounts.changed(deviceIds.map((deviceId) => ({ userId, deviceId })));
     toDevice.forget(userId, deviceIds);
-    if (had) await deviceLists.keysChanged([{ userId }]);
+    if (had) await deviceLists.keysChanged([{ userId, devices: { ids: deviceIds, deleted: true } }]);
+  });
+  deps.users.onDeviceRenamed(async (userId, deviceId) => {
+    // The display name travels with the device keys (their `unsigned` data), to clients and servers.
+    if (await getDeviceKeys(deps.db, userId, deviceId)) {
+      await deviceLists.keysChanged([{ userId, devices: { ids: [deviceId], deleted: false } }]);
+    }
   });
   deps.users.onDeactivated(async (userId) => {
     // A deactivated account keeps no keys: others stop trusting or encrypting for it.
@@ -93,6 +102,13 @@ export async function createKeys(deps: KeysDeps): Promise<KeysComponent> {
     queryLocalKeys: (viewer, deviceKeys) => queryLocalKeys(k, viewer, deviceKeys),
     claimLocalKeys: (oneTimeKeys) => claimLocalKeys(k, oneTimeKeys),
     deliverToDevice: (sender, eventType, messages) => toDevice.deliver(sender, eventType, messages),
+    async remoteKeysChanged(userId) {
+      if (k.isLocal(userId)) return;
+      // Rows for users nobody here shares a room with would only grow the stream.
+      const sharing = await deps.rooms.sync.usersSharingRooms(userId);
+      if (![...sharing].some((u) => k.isLocal(u))) return;
+      await deviceLists.keysChanged([{ userId }]);
+    },
   };
 
   let sweepTimer: NodeJS.Timeout | undefined;
@@ -107,6 +123,9 @@ export async function createKeys(deps: KeysDeps): Promise<KeysComponent> {
       backupVersionRoutes(router, routeDeps);
       backupKeyRoutes(router, routeDeps);
     },
+    federationRoutes(router: Router) {
+      federationKeyRoutes(router, k);
+    },
     async start() {
       sweepTimer = setInterval(() => void toDevice.sweep().catch((err: unknown) => deps.log.warn({ err }, 'to-device transaction sweep failed')), SWEEP_MS);
       sweepTimer.unref();
@@ -115,6 +134,7 @@ export async function createKeys(deps: KeysDeps): Promise<KeysComponent> {
     async stop() {
       clearInterval(sweepTimer);
       await deviceLists.idle();
+      await keyUpdates.idle();
     },
   };
 }

@@ -69,7 +69,7 @@ export async function uploadKeys(k: KeysContext, deviceLists: DeviceLists, reque
     if (fallback.length > 0) await putFallbackKeys(trx, userId, deviceId, fallback);
   });
   k.keyCounts.changed([requester]);
-  if (newDeviceKeys) await deviceLists.keysChanged([{ userId }]);
+  if (newDeviceKeys) await deviceLists.keysChanged([{ userId, devices: { ids: [deviceId], deleted: false } }]);
   return withDefaultCount((await k.keyCounts.get(userId, deviceId)).counts);
 }
 

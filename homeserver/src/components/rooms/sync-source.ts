@@ -159,18 +159,16 @@ export class RoomSyncSource {
 
   /** The room's state just after stream position `at` (the state after the newest event at or before it). */
   async stateMapAt(roomId: string, at: number): Promise<StateMap> {
-    const row = (await this.db('events')
-      .select('state_after')
-      .where('room_id', roomId)
-      .andWhere('stream_ordering', '<=', at)
-      .andWhere('outlier', false)
-      .whereNull('rejected_reason')
-      .andWhere('soft_failed', false)
-      .whereNull('rejected_reason')
-      .whereNotNull('state_after')
-      .orderBy('stream_ordering', 'desc')
-      .first()) as { state_after: number | null } | undefined;
+    const accepted = () =>
+      this.db('events').where('room_id', roomId).andWhere('outlier', false).whereNull('rejected_reason').andWhere('soft_failed', false).whereNotNull('state_after');
+    const [row, latest] = (await Promise.all([
+      accepted().select('state_after', 'stream_ordering').andWhere('stream_ordering', '<=', at).orderBy('stream_ordering', 'desc').first(),
+      accepted().max({ m: 'stream_ordering' }).first(),
+    ])) as [{ state_after: number | null; stream_ordering: number } | undefined, { m: number | null } | undefined];
     if (!row || row.state_after === null) return new Map();
+    // At the room's newest event the state is the resolved current state, which after a fork of
+    // the DAG (federation) is not the state after any one event.
+    if (latest?.m !== null && latest?.m !== undefined && Number(latest.m) === Number(row.stream_ordering)) return this.currentStateMap(roomId);
     return this.groups.get(Number(row.state_after));
   }
 

@@ -210,6 +210,8 @@ async function joinedRoom(
     const base = since ? await src.stateMapAt(m.roomId, since.events) : undefined;
     const events = await stateEvents(deps, m.roomId, req.userId, [], filter, endState, base);
     room.state_after = { events: await src.format(events, rv, viewer) };
+    // matrix-js-sdk (MSC4222 era) reads only the unstable key; without it the room's state is lost.
+    if (req.unstableStateAfter) room['org.matrix.msc4222.state_after'] = room.state_after;
   } else {
     room.state = { events: await src.format(state, rv, viewer) };
   }

@@ -36,4 +36,6 @@ export interface SyncRequest {
   since: SyncPositions | undefined;
   fullState: boolean;
   useStateAfter: boolean;
+  /** Asked with MSC4222's unstable parameter: the answer also carries the unstable key clients of that era read. */
+  unstableStateAfter?: boolean;
 }

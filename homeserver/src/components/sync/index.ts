@@ -16,6 +16,7 @@ import { typingRoutes } from './routes/typing.js';
 import { Typing } from './typing.js';
 import { LruCache } from '../../util/lru.js';
 import { WsSync, type WsOptions } from './ws.js';
+import { connectSyncFederation, type SyncFederation, type SyncFederationEdus } from './federation-edus.js';
 
 export interface SyncComponentDeps {
   db: Knex;
@@ -33,6 +34,8 @@ export interface SyncComponent extends Component {
   addExtension(ext: SyncExtension): void;
   /** Wakes a user's waiting syncs (to-device messages, device list changes). */
   pokeUser(userId: string): void;
+  /** Plugs in federation: typing, receipts and presence go to and come from other servers. */
+  useFederation(federation: SyncFederation): void;
   readonly ws: WsSync;
 }
 
@@ -41,8 +44,10 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
   const notifier = new Notifier();
   const typing = new Typing((roomId) => notifier.pokeRoom(roomId));
   const receipts = await Receipts.open(deps.db);
+  let federationEdus: SyncFederationEdus | undefined;
   const presence = await Presence.open(deps.db, deps.presence, (userId) => {
     notifier.pokeUser(userId);
+    federationEdus?.presenceChanged(userId);
     // Everyone sharing a room with the user may see the change.
     void deps.rooms.joinedRooms(userId).then((rooms) => rooms.forEach((r) => notifier.pokeRoom(r)));
   });
@@ -101,6 +106,10 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
     ws,
     addExtension: (ext) => extensions.push(ext),
     pokeUser: (userId) => notifier.pokeUser(userId),
+    useFederation(federation) {
+      federationEdus?.stop();
+      federationEdus = connectSyncFederation({ federation, rooms: deps.rooms, typing, receipts, presence, notifier, log: deps.log });
+    },
     routes(router) {
       syncRoutes(router, syncDeps, deps.authenticate);
       typingRoutes(router, typing, deps.rooms, deps.authenticate);
@@ -115,6 +124,7 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
     },
     async stop() {
       await ws.close();
+      federationEdus?.stop();
       typing.stop();
       presence.stop();
     },

@@ -11,7 +11,15 @@ interface Entry {
   /** Last time a sync or presence update came from the user: drives the idle timeout. */
   lastSeen: number;
   streamId: number;
+  /** Reported by another server, which sends updates on change and every so often between. */
+  remote?: boolean;
 }
+
+/**
+ * A remote user without news from their server for this long goes offline. Servers repeat the
+ * presence of users who stay online well within it (see sync/federation-edus.ts).
+ */
+export const REMOTE_PRESENCE_TIMEOUT_MS = 30 * 60_000;
 
 export interface PresenceOptions {
   enabled: boolean;
@@ -88,6 +96,27 @@ export class Presence {
     await this.set(userId, state, undefined);
   }
 
+  /** Presence another server reported for one of its users. */
+  async setRemote(userId: string, state: PresenceState, statusMsg: string | null, lastActiveAgo: number, now = Date.now()): Promise<void> {
+    if (!this.options.enabled) return;
+    const old = this.entries.get(userId);
+    const next: Entry = { state, statusMsg, lastActive: now - Math.max(0, lastActiveAgo), lastSeen: now, streamId: old?.streamId ?? 0, remote: true };
+    if (old && old.state === next.state && old.statusMsg === next.statusMsg) {
+      old.lastActive = next.lastActive;
+      old.lastSeen = now;
+      old.remote = true;
+      return;
+    }
+    await this.persist(userId, next);
+  }
+
+  /** Users whose presence is not offline, for repeating it to other servers. */
+  notOffline(): string[] {
+    const out: string[] = [];
+    for (const [userId, e] of this.entries) if (e.state !== 'offline') out.push(userId);
+    return out;
+  }
+
   get(userId: string): JsonObject | undefined {
     const e = this.entries.get(userId);
     if (!e) return undefined;
@@ -131,11 +160,12 @@ export class Presence {
     this.onChange(userId);
   }
 
-  /** Users who stopped syncing go offline. */
+  /** Users who stopped syncing go offline, as do remote users whose server went quiet. */
   private async sweep(): Promise<void> {
     const cutoff = Date.now() - this.options.offlineAfterMs;
+    const remoteCutoff = Date.now() - REMOTE_PRESENCE_TIMEOUT_MS;
     for (const [userId, e] of this.entries) {
-      if (e.state !== 'offline' && e.lastSeen < cutoff) {
+      if (e.state !== 'offline' && e.lastSeen < (e.remote ? remoteCutoff : cutoff)) {
         await this.persist(userId, { ...e, state: 'offline' }).catch(() => undefined);
       }
     }

@@ -15,6 +15,17 @@ export interface ReceiptRow {
 
 export const PRIVATE_RECEIPT = 'm.read.private';
 
+/** A receipt as recorded: `threadId` is '' for an unthreaded one. */
+export interface Receipt {
+  roomId: string;
+  type: string;
+  userId: string;
+  threadId: string;
+  eventId: string;
+  eventStream: number;
+  ts: number;
+}
+
 /** Read receipts: stored, streamed by position, and read back as m.receipt ephemeral events. */
 export class Receipts {
   private constructor(
@@ -27,8 +38,19 @@ export class Receipts {
     return new Receipts(db, new StreamIdGenerator(Number(row?.m ?? 0)));
   }
 
+  /** Told of every receipt that moved (federation sends our users' public ones on). Returns the way to stop listening. */
+  onMoved(listener: (receipt: Receipt) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  private readonly listeners: Array<(receipt: Receipt) => void> = [];
+
   /** Records a receipt unless the user already has one at or after that event; returns whether it moved. */
-  async put(r: { roomId: string; type: string; userId: string; threadId: string; eventId: string; eventStream: number; ts: number }): Promise<boolean> {
+  async put(r: Receipt): Promise<boolean> {
     const existing = (await this.db('receipts')
       .select('event_stream_ordering')
       .where({ room_id: r.roomId, receipt_type: r.type, user_id: r.userId, thread_id: r.threadId })
@@ -55,6 +77,7 @@ export class Receipts {
       this.positions.delete(r.userId);
       reservation.done();
     }
+    for (const l of this.listeners) l(r);
     return true;
   }
 

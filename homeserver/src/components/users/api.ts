@@ -17,6 +17,18 @@ export interface DeviceSummary {
 
 type Listener<A extends unknown[]> = (...args: A) => Promise<void> | void;
 
+/** What the users component needs of federation: remote profiles, and checking other servers' requests. */
+export interface UsersFederation {
+  /**
+   * The public profile of a remote user, from `/_matrix/federation/v1/query/profile` on their
+   * server. Throws MatrixError: 404 M_NOT_FOUND (no such user or profile, or the server did not
+   * answer), 403 M_FORBIDDEN (the server does not disclose profiles).
+   */
+  queryProfile(userId: string): Promise<Record<string, unknown>>;
+  /** Koa middleware for our federation endpoints: 401 unless the request is signed by a server. */
+  readonly requireServerAuth: Middleware;
+}
+
 /**
  * What other components may ask of the users component. Listeners are awaited in turn after the
  * change is committed; a listener that throws is logged and does not undo the change.
@@ -61,12 +73,17 @@ export interface UsersApi {
   /** The highest account-data stream position so far (0 before any write). */
   accountDataPosition(): Promise<number>;
 
+  /** Plugs in federation: remote users' profiles are asked of their servers, ours are served to them. */
+  useFederation(federation: UsersFederation): void;
+
   /** displayname or avatar_url changed: rooms sends new m.room.member events into joined rooms. */
   onProfileChanged(listener: Listener<[userId: string, profile: ProfileSummary]>): void;
   /** The account was deactivated (tokens, devices and account data already gone): rooms leaves every room. */
   onDeactivated(listener: Listener<[userId: string, options: { erase: boolean }]>): void;
   /** Devices were deleted (logout, device deletion, password change, deactivation): keys drops their keys. */
   onDevicesDeleted(listener: Listener<[userId: string, deviceIds: string[]]>): void;
+  /** A device's display name changed: keys tells those who track the user's devices. */
+  onDeviceRenamed(listener: Listener<[userId: string, deviceId: string]>): void;
   /** An account data item was written at `streamId`: sync wakes the user's waiting requests. */
   onAccountDataChanged(listener: Listener<[userId: string, streamId: number]>): void;
 }

@@ -6,7 +6,7 @@ import { requireAdmin, requireAuth } from '../../http/auth.js';
 import { validate } from '../../http/body.js';
 import { RateLimiter } from '../../http/rate-limit.js';
 import type { Component } from '../component.js';
-import type { UsersApi } from './api.js';
+import type { UsersApi, UsersFederation } from './api.js';
 import { JwtLogin } from './jwt.js';
 import { summary, UsersService } from './service.js';
 import * as accounts from './storage/accounts.js';
@@ -23,6 +23,8 @@ import { logoutRoutes } from './routes/logout.js';
 import { accountRoutes } from './routes/account.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profile.js';
+import { federationProfileRoutes } from './routes/federation-profile.js';
+import { RemoteProfiles } from './remote-profiles.js';
 import { accountDataRoutes } from './routes/account-data.js';
 import { tagRoutes } from './routes/tags.js';
 import { filterRoutes } from './routes/filters.js';
@@ -57,6 +59,9 @@ export function createUsers(deps: UsersDeps): UsersComponent {
     jwt,
     limits: { register: new RateLimiter(config.rateLimits.register), login: new RateLimiter(config.rateLimits.login) },
   };
+
+  let federation: UsersFederation | undefined;
+  const remoteProfiles = new RemoteProfiles();
 
   const api: UsersApi = {
     authenticate: users.authenticate,
@@ -107,9 +112,14 @@ export function createUsers(deps: UsersDeps): UsersComponent {
     putAccountData: (userId, roomId, type, content) => users.putAccountData(userId, roomId, type, content),
     accountDataSince: (userId, since, limit) => accountData.accountDataSince(db, userId, since, limit),
     accountDataPosition: () => accountData.maxAccountDataStreamId(db),
+    useFederation(f) {
+      federation = f;
+      remoteProfiles.use(f);
+    },
     onProfileChanged: (l) => users.onProfileChanged(l),
     onDeactivated: (l) => users.onDeactivated(l),
     onDevicesDeleted: (l) => users.onDevicesDeleted(l),
+    onDeviceRenamed: (l) => users.onDeviceRenamed(l),
     onAccountDataChanged: (l) => users.onAccountDataChanged(l),
   };
 
@@ -123,13 +133,16 @@ export function createUsers(deps: UsersDeps): UsersComponent {
       logoutRoutes(router, routeDeps);
       accountRoutes(router, routeDeps);
       deviceRoutes(router, routeDeps);
-      profileRoutes(router, routeDeps);
+      profileRoutes(router, routeDeps, remoteProfiles);
       accountDataRoutes(router, routeDeps);
       tagRoutes(router, routeDeps);
       filterRoutes(router, routeDeps);
       capabilitiesRoutes(router, routeDeps);
       adminUserRoutes(router, routeDeps);
       adminRegistrationTokenRoutes(router, routeDeps);
+    },
+    federationRoutes(router: Router) {
+      federationProfileRoutes(router, users, () => federation);
     },
     async start() {
       await jwt?.start();

@@ -43,6 +43,7 @@ export class UsersService {
     profile: [] as Array<Listener<[string, ProfileSummary]>>,
     deactivated: [] as Array<Listener<[string, { erase: boolean }]>>,
     devicesDeleted: [] as Array<Listener<[string, string[]]>>,
+    deviceRenamed: [] as Array<Listener<[string, string]>>,
     accountData: [] as Array<Listener<[string, number]>>,
   };
 
@@ -81,6 +82,9 @@ export class UsersService {
   }
   onDevicesDeleted(l: Listener<[string, string[]]>): void {
     this.listeners.devicesDeleted.push(l);
+  }
+  onDeviceRenamed(l: Listener<[string, string]>): void {
+    this.listeners.deviceRenamed.push(l);
   }
   onAccountDataChanged(l: Listener<[string, number]>): void {
     this.listeners.accountData.push(l);
@@ -224,7 +228,9 @@ export class UsersService {
   }
 
   async renameDevice(userId: string, deviceId: string, displayName: string): Promise<void> {
+    const before = await devices.getDevice(this.db, userId, deviceId);
     await devices.setDeviceDisplayName(this.db, userId, deviceId, displayName);
+    if (before && before.display_name !== displayName) await this.emit('deviceRenamed', this.listeners.deviceRenamed, userId, deviceId);
   }
 
   async listDevices(userId: string): Promise<devices.DeviceRow[]> {

@@ -156,7 +156,8 @@ export class KeyRing {
         const lacking = [...keyTimes].filter(([keyId, ts]) => lacks(known.get(keyId), ts));
         if (lacking.length === 0) return;
         const last = this.lastFetch.get(server);
-        if (last !== undefined && this.now() - last < this.refetchIntervalMs) return;
+        // A fetch still running counts as not yet done: wait for it below rather than give up.
+        if (last !== undefined && this.now() - last < this.refetchIntervalMs && !this.fetches.has(server)) return;
         missing.set(server, { keyIds: lacking.map(([k]) => k), minimumValidUntilTs: Math.max(...lacking.map(([, ts]) => ts)) });
       }),
     );

@@ -141,4 +141,15 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'keys/002_device_list_federation',
+    async up(db) {
+      // Per local user, the stream_id of the last m.device_list_update (server-server "Device
+      // Management"): the next update names it in prev_id, /user/devices answers it.
+      await db.schema.createTable('keys_device_list_versions', (t) => {
+        t.text('user_id').primary();
+        t.bigInteger('stream_id').notNullable();
+      });
+    },
+  },
 ];

@@ -28,6 +28,7 @@ export function syncRoutes(router: Router, deps: SyncDeps, authenticate: Authent
     const filter = await resolveSyncFilter(queryString(ctx, 'filter'), (id) => deps.users.getFilter(requester.userId, id));
     const fullState = boolParam(queryString(ctx, 'full_state'), 'full_state');
     const useStateAfter = boolParam(queryString(ctx, 'use_state_after') ?? queryString(ctx, 'org.matrix.msc4222.use_state_after'), 'use_state_after');
+    const unstableStateAfter = queryString(ctx, 'use_state_after') === undefined && useStateAfter;
     await deps.presence.touch(requester.userId, setPresence as PresenceState | undefined);
     await acknowledge(deps, requester.userId, requester.deviceId, since);
     // Stop waiting when the client goes away or the server shuts down.
@@ -35,7 +36,7 @@ export function syncRoutes(router: Router, deps: SyncDeps, authenticate: Authent
     ctx.req.once('close', () => aborter.abort());
     ctx.body = await syncOnce(
       deps,
-      { userId: requester.userId, deviceId: requester.deviceId, since, fullState, useStateAfter },
+      { userId: requester.userId, deviceId: requester.deviceId, since, fullState, useStateAfter, unstableStateAfter },
       filter,
       Math.min(timeout, MAX_TIMEOUT_MS),
       aborter.signal,

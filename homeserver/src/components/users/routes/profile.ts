@@ -3,7 +3,9 @@ import type { Context } from 'koa';
 import { errors, MatrixError } from '../../../http/errors.js';
 import { readJsonObject } from '../../../http/body.js';
 import { getRequester } from '../../../http/auth.js';
+import { parseUserId } from '../../../core/ids.js';
 import { isLocalUser } from '../ids.js';
+import type { RemoteProfiles } from '../remote-profiles.js';
 import { CLIENT, requireSelf, type RouteDeps } from './common.js';
 
 /** `avatar_url`, `displayname`, `m.tz`, or a namespaced custom field (spec v1.16 "Profiles"). */
@@ -41,14 +43,16 @@ function checkValue(key: string, value: unknown): unknown {
  * GET    /_matrix/client/v3/profile/{userId}/{keyName} — one field.
  * PUT    /_matrix/client/v3/profile/{userId}/{keyName} — the owner sets a field.
  * DELETE /_matrix/client/v3/profile/{userId}/{keyName} — the owner removes a field.
- * Remote users' profiles need federation queries, which are not here yet: they are 404.
+ * Remote users' profiles are asked of their server (briefly cached).
  */
-export function profileRoutes(router: Router, d: RouteDeps): void {
+export function profileRoutes(router: Router, d: RouteDeps, remote: RemoteProfiles): void {
   const { users } = d;
 
   const profileOf = async (ctx: Context): Promise<Record<string, unknown>> => {
     const userId = ctx.params.userId!;
-    const profile = isLocalUser(userId, users.serverName) ? await users.getProfile(userId) : undefined;
+    if (parseUserId(userId) === null) throw errors.notFound('Profile not found');
+    if (!isLocalUser(userId, users.serverName)) return remote.get(userId);
+    const profile = await users.getProfile(userId);
     if (!profile) throw errors.notFound('Profile not found');
     return profile;
   };
