@@ -34,7 +34,7 @@ export default tseslint.config(
   },
   {
     // Tests and benchmarks read loosely typed JSON responses.
-    files: ['**/test/**/*.ts', '**/bench/**/*.ts'],
+    files: ['**/test/**/*.ts', '**/bench/**/*.ts', 'federation-tests/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
