@@ -23,6 +23,12 @@ export interface FederationConfig {
    * servers share 127.0.0.1; certificates are still checked against the server name.
    */
   resolveOverride: Map<string, ResolveTarget>;
+  /**
+   * CIDRs other servers may be reached at despite the built-in deny list (loopback, private,
+   * link-local and reserved ranges), for a federation on a private network. Override targets are
+   * never checked.
+   */
+  ipRangeAllowlist: string[];
   /** Notary servers asked for keys a server does not serve itself. */
   trustedKeyServers: string[];
   requestTimeoutMs: number;
@@ -84,6 +90,7 @@ export const FEDERATION_SETTINGS = {
   'federation.extra_ca_path': { env: 'HS_FEDERATION_EXTRA_CA_PATH', parse: s.optionalText, fallback: undefined },
   'federation.public_server': { env: 'HS_FEDERATION_PUBLIC_SERVER', parse: optionalServerName, fallback: undefined },
   'federation.resolve_override': { env: 'HS_FEDERATION_RESOLVE_OVERRIDE', parse: resolveOverride, fallback: undefined },
+  'federation.ip_range_allowlist': { env: 'HS_FEDERATION_IP_RANGE_ALLOWLIST', parse: s.cidrList, fallback: [] as string[] },
   'federation.trusted_key_servers': { env: 'HS_FEDERATION_TRUSTED_KEY_SERVERS', parse: serverNames, fallback: [] as string[] },
   'federation.request_timeout_ms': { env: 'HS_FEDERATION_REQUEST_TIMEOUT_MS', parse: s.integer(1000, 600_000), fallback: 60_000 },
   'federation.max_response_bytes': { env: 'HS_FEDERATION_MAX_RESPONSE_BYTES', parse: s.integer(65536, 2 * 1024 * 1024 * 1024), fallback: 100 * 1024 * 1024 },
@@ -115,6 +122,7 @@ export function federationConfig(get: Getter): FederationConfig {
     extraCaPath: resolved(get('federation.extra_ca_path')),
     publicServer: get('federation.public_server'),
     resolveOverride: get('federation.resolve_override') ?? new Map(),
+    ipRangeAllowlist: get('federation.ip_range_allowlist'),
     trustedKeyServers: get('federation.trusted_key_servers'),
     requestTimeoutMs: get('federation.request_timeout_ms'),
     maxResponseBytes: get('federation.max_response_bytes'),

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { BlockList, isIP } from 'node:net';
 import * as s from './settings.js';
 
 /** A thumbnail size the server makes, as Synapse's `thumbnail_sizes` lists them. */
@@ -74,21 +73,6 @@ function freezeDate(raw: unknown): number {
   return n;
 }
 
-function cidrList(raw: unknown): string[] {
-  const items = list(raw);
-  const probe = new BlockList();
-  for (const item of items) {
-    const [address, prefix, extra] = item.split('/');
-    const family = isIP(address ?? '');
-    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
-    if (family === 0 || extra !== undefined || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) {
-      throw new Error(`entries must be CIDRs like 10.0.0.0/8 or fd00::/8 (got ${JSON.stringify(item)})`);
-    }
-    probe.addSubnet(address!, bits, family === 6 ? 'ipv6' : 'ipv4');
-  }
-  return items;
-}
-
 function rate(raw: unknown): number {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 1e6) throw new Error(`must be a number above 0 (got ${JSON.stringify(raw)})`);
@@ -108,7 +92,7 @@ export const MEDIA_SETTINGS = {
   'rate_limits.media_upload_per_second': { env: 'HS_RATE_LIMIT_MEDIA_UPLOAD_PER_SECOND', parse: rate, fallback: 2 },
   'rate_limits.media_upload_burst': { env: 'HS_RATE_LIMIT_MEDIA_UPLOAD_BURST', parse: s.integer(1, 1_000_000), fallback: 30 },
   'url_preview.enabled': { env: 'HS_URL_PREVIEW_ENABLED', parse: s.boolean, fallback: false },
-  'url_preview.ip_range_allowlist': { env: 'HS_URL_PREVIEW_IP_RANGE_ALLOWLIST', parse: cidrList, fallback: [] as string[] },
+  'url_preview.ip_range_allowlist': { env: 'HS_URL_PREVIEW_IP_RANGE_ALLOWLIST', parse: s.cidrList, fallback: [] as string[] },
   'url_preview.timeout_ms': { env: 'HS_URL_PREVIEW_TIMEOUT_MS', parse: s.integer(100, 120_000), fallback: 10_000 },
   'url_preview.max_bytes': { env: 'HS_URL_PREVIEW_MAX_BYTES', parse: s.integer(1024, 1024 * 1024 * 1024), fallback: 10 * 1024 * 1024 },
   'url_preview.cache_ttl_ms': { env: 'HS_URL_PREVIEW_CACHE_TTL_MS', parse: s.integer(0, 30 * 24 * 3600_000), fallback: 24 * 3600_000 },

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { isValidServerName } from '../core/ids.js';
 import { LOG_LEVELS, type LogLevel } from './config.js';
 
@@ -105,4 +106,29 @@ export function sharedSecret(raw: unknown): string | undefined {
 export function optionalPort(raw: unknown): number | undefined {
   if (raw === null || raw === undefined || raw === '') return undefined;
   return integer(0, 65535)(raw);
+}
+
+/** A YAML list, or a comma-separated string from the environment. */
+function textList(raw: unknown): string[] {
+  if (Array.isArray(raw)) return raw.map((x) => nonEmpty(x));
+  return (optionalText(raw) ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** CIDRs like 10.0.0.0/8 or fd00::/8 (a bare address is a single host), as a list. */
+export function cidrList(raw: unknown): string[] {
+  const items = textList(raw);
+  const probe = new BlockList();
+  for (const item of items) {
+    const [address, prefix, extra] = item.split('/');
+    const family = isIP(address ?? '');
+    const bits = prefix === undefined ? (family === 6 ? 128 : 32) : Number(prefix);
+    if (family === 0 || extra !== undefined || !Number.isInteger(bits) || bits < 0 || bits > (family === 6 ? 128 : 32)) {
+      throw new Error(`entries must be CIDRs like 10.0.0.0/8 or fd00::/8 (got ${JSON.stringify(item)})`);
+    }
+    probe.addSubnet(address!, bits, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return items;
 }

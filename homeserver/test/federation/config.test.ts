@@ -19,6 +19,8 @@ test('federation defaults: port 8448, no listener without a certificate, no nota
   t.is(f.publicServer, undefined);
   t.deepEqual(f.trustedKeyServers, []);
   t.is(f.resolveOverride.size, 0);
+  t.deepEqual(f.ipRangeAllowlist, []);
+  t.deepEqual(loadConfig({ env: { HS_FEDERATION_IP_RANGE_ALLOWLIST: '10.0.0.0/8, fd00::/8' } }).federation.ipRangeAllowlist, ['10.0.0.0/8', 'fd00::/8']);
 });
 
 test('federation settings from YAML and from the environment', (t) => {
@@ -53,6 +55,7 @@ const bad: Array<[Record<string, string>, string, RegExp]> = [
   [{ HS_FEDERATION_TRUSTED_KEY_SERVERS: 'not a name' }, 'HS_FEDERATION_TRUSTED_KEY_SERVERS', /not a server name/],
   [{ HS_FEDERATION_PUBLIC_SERVER: 'https://matrix.example.org' }, 'HS_FEDERATION_PUBLIC_SERVER', /server name/],
   [{ HS_FEDERATION_RETRY_INITIAL_MS: '5000', HS_FEDERATION_RETRY_MAX_MS: '1000' }, 'federation.retry_max_ms', /below/],
+  [{ HS_FEDERATION_IP_RANGE_ALLOWLIST: '10.0.0.0/33' }, 'HS_FEDERATION_IP_RANGE_ALLOWLIST', /CIDRs/],
 ];
 for (const [env, key, message] of bad) {
   test(`a bad federation setting is refused: ${JSON.stringify(env)}`, (t) => {

@@ -119,7 +119,7 @@ test('concurrent resolutions of one name share one lookup', async (t) => {
 
 test('resolve_override (test networks) wins over everything; the certificate must name the server', async (t) => {
   const { resolver, calls } = resolverWith({}, {});
-  t.deepEqual(await resolver.resolve('hs1.test'), { serverName: 'hs1.test', host: '127.0.0.1', port: 9001, hostHeader: 'hs1.test', tlsName: 'hs1.test' });
+  t.deepEqual(await resolver.resolve('hs1.test'), { serverName: 'hs1.test', host: '127.0.0.1', port: 9001, hostHeader: 'hs1.test', tlsName: 'hs1.test', pinned: true });
   t.deepEqual(calls, { wellKnown: [], srv: [] });
   await t.throwsAsync(resolver.resolve('not a name'), { message: /not a server name/ });
 });

@@ -8,7 +8,7 @@ import { rootCertificates } from 'node:tls';
 import { FederationRequestError, type FederationClient, type FederationRawResponse, type FederationRequestOptions } from '../../src/components/federation/api.js';
 import { RemoteMediaError, type RemoteMedia } from '../../src/components/media/api.js';
 import { GuardedFetcher } from '../../src/components/media/preview/guarded-fetch.js';
-import { IpGuard } from '../../src/components/media/preview/ip-ranges.js';
+import { IpGuard } from '../../src/util/ip-ranges.js';
 import { FederationMediaFetcher } from '../../src/components/media/remote/federation-fetcher.js';
 import { testCa } from '../helpers/federation.js';
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import type { ExecutionContext } from 'ava';
 import { GuardedFetcher, FetchRefused } from '../../src/components/media/preview/guarded-fetch.js';
-import { IpGuard } from '../../src/components/media/preview/ip-ranges.js';
+import { IpGuard } from '../../src/util/ip-ranges.js';
 import { bytesOf, CLIENT_MEDIA, makeImage, MEDIA_V3, startMediaServer, type MediaTestServer } from './helpers.js';
 import { CAMERA_EXIF, exifIfd0Tags, GPS_IFD_POINTER } from './exif.js';
 

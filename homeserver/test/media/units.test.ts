@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_THUMBNAIL_SIZES } from '../../src/config/media.js';
 import { JpegMetadataStripper } from '../../src/components/media/images/jpeg-strip.js';
 import { PngMetadataStripper } from '../../src/components/media/images/png-strip.js';
-import { IpGuard } from '../../src/components/media/preview/ip-ranges.js';
+import { IpGuard } from '../../src/util/ip-ranges.js';
 import { parseOpenGraph } from '../../src/components/media/preview/opengraph.js';
 import { contentDisposition, isInlineSafe } from '../../src/components/media/serve/headers.js';
 import { parseRange } from '../../src/components/media/serve/range.js';

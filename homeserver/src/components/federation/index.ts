@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Registry } from 'prom-client';
 import type { FederationConfig } from '../../config/federation.js';
 import type { Logger } from '../../log/logger.js';
+import { IpGuard } from '../../util/ip-ranges.js';
 import type { Component } from '../component.js';
 import type { FederationApi } from './api.js';
 import { requireServerAcl, requireServerAuth } from './auth/middleware.js';
@@ -55,7 +56,9 @@ export function createFederation(deps: FederationDeps): FederationComponent {
   const { config, log, serverName, signingKey } = deps;
   const ca = trustedCas(config.extraCaPath);
   const keyDocument = new KeyDocumentCache(serverName, signingKey);
-  const wellKnown = new WellKnownFetcher({ ca, timeoutMs: 10_000 });
+  // Other servers are never reached at loopback, private or reserved addresses unless allowed.
+  const ipGuard = new IpGuard(config.ipRangeAllowlist);
+  const wellKnown = new WellKnownFetcher({ ca, timeoutMs: 10_000, ipGuard });
   const resolver = new ServerResolver({ override: config.resolveOverride, srv: deps.srvLookup ?? systemSrvLookup, wellKnown: (h) => wellKnown.fetch(h) });
   const client = new FederationHttpClient({
     serverName,
@@ -66,6 +69,7 @@ export function createFederation(deps: FederationDeps): FederationComponent {
     maxResponseBytes: config.maxResponseBytes,
     maxConnectionsPerDestination: config.maxConnectionsPerDestination,
     userAgent: `${SERVER_SOFTWARE.name}/${SERVER_SOFTWARE.version}`,
+    ipGuard,
   });
   const remoteKeys = new RemoteKeyStore(deps.db);
   const source = new RemoteKeySource({ client, notaries: config.trustedKeyServers, log, notaryKeys: (notary, keyIds) => notaryKeys(notary, keyIds) });

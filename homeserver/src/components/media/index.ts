@@ -15,7 +15,7 @@ import { ContentLibrary } from './library.js';
 import { MediaLookup } from './lookup.js';
 import { PendingUploads } from './pending.js';
 import { GuardedFetcher, type Resolver } from './preview/guarded-fetch.js';
-import { IpGuard } from './preview/ip-ranges.js';
+import { IpGuard } from '../../util/ip-ranges.js';
 import { UrlPreviewer } from './preview/previewer.js';
 import { FederationMediaFetcher } from './remote/federation-fetcher.js';
 import { RemoteMediaCache } from './remote/remote-cache.js';

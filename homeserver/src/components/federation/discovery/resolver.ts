@@ -17,6 +17,11 @@ export interface ResolvedServer {
    * valid for the IP address in `host`; no SNI is sent then.
    */
   tlsName: string | undefined;
+  /**
+   * Set when the operator named this target (`federation.resolve_override`): it is connected to
+   * whatever its address, where everything discovery finds is kept off private and reserved ranges.
+   */
+  pinned?: true;
 }
 
 export class DiscoveryError extends Error {
@@ -56,7 +61,7 @@ export class ServerResolver {
     if (!name) throw new DiscoveryError(`${JSON.stringify(serverName)} is not a server name`);
     const override = this.deps.override.get(serverName);
     if (override) {
-      return { serverName, host: override.host, port: override.port, hostHeader: serverName, tlsName: name.kind === 'dns' ? name.host : undefined };
+      return { serverName, host: override.host, port: override.port, hostHeader: serverName, tlsName: name.kind === 'dns' ? name.host : undefined, pinned: true };
     }
     // Step 1: an IP literal is used as it is; the certificate must name the IP address.
     if (name.kind !== 'dns') {

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { Agent, type Dispatcher } from 'undici';
 import { parseServerName } from '../../../core/ids.js';
+import { DeniedAddressError, guardedLookup, IpGuard } from '../../../util/ip-ranges.js';
 
 /**
  * `GET https://<hostname>/.well-known/matrix/server` (server-server "Resolving server names",
@@ -58,6 +60,11 @@ export interface WellKnownFetcherOptions {
   ca: string[] | undefined;
   timeoutMs: number;
   /**
+   * Which addresses the document (and its redirects) may be fetched from; the built-in deny list
+   * (loopback, private and reserved ranges) when unset.
+   */
+  ipGuard?: IpGuard | undefined;
+  /**
    * Tests only: where to connect for a host name instead of DNS and port 443. The Host header and
    * the certificate check still use the host name.
    */
@@ -68,10 +75,12 @@ export interface WellKnownFetcherOptions {
 export class WellKnownFetcher {
   private readonly agent: Agent;
   private readonly now: () => number;
+  private readonly ipGuard: IpGuard;
 
   constructor(private readonly options: WellKnownFetcherOptions) {
+    this.ipGuard = options.ipGuard ?? new IpGuard();
     this.agent = new Agent({
-      connect: { ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: true, timeout: options.timeoutMs },
+      connect: { ...(options.ca ? { ca: options.ca } : {}), rejectUnauthorized: true, timeout: options.timeoutMs, lookup: guardedLookup(this.ipGuard) },
       connections: 4,
       keepAliveTimeout: 10_000,
     });
@@ -119,7 +128,12 @@ export class WellKnownFetcher {
   }
 
   private get(url: URL, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-    const target = this.options.connectTarget?.(url.hostname.replace(/^\[|\]$/g, ''));
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const target = this.options.connectTarget?.(hostname);
+    // Host names are checked by the agent's lookup; sockets do not look IP literals up.
+    if (!target && isIP(hostname) !== 0 && !this.ipGuard.isAllowed(hostname)) {
+      return Promise.reject(new DeniedAddressError(`${hostname} is in a denied address range`));
+    }
     const origin = target ? `https://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}` : url.origin;
     return this.agent.request({
       origin,

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import { Pool, type Dispatcher } from 'undici';
+import { DeniedAddressError, guardedLookup, IpGuard } from '../../../util/ip-ranges.js';
 import { xMatrixAuthorization } from '../auth/x-matrix.js';
 import type { ResolvedServer } from '../discovery/resolver.js';
 import type { ServerSigningKey } from '../signing-key.js';
@@ -53,6 +55,11 @@ export interface FederationHttpClientDeps {
   maxResponseBytes: number;
   maxConnectionsPerDestination: number;
   userAgent: string;
+  /**
+   * Which addresses discovered servers may be reached at; the built-in deny list (loopback,
+   * private and reserved ranges) when unset. Targets from `resolve_override` are not checked.
+   */
+  ipGuard?: IpGuard | undefined;
 }
 
 /** Pools kept at once; the least recently used is closed beyond this (its requests finish first). */
@@ -87,16 +94,20 @@ async function readLimited(body: AsyncIterable<Uint8Array> & { destroy(err?: Err
 
 /**
  * The outbound HTTP side of federation: resolves the destination, signs the request with X-Matrix,
- * and sends it over a pooled, verified TLS connection. Destinations are only ever server names
- * run through discovery, never URLs from a request, so the usual SSRF guard (refusing private
- * addresses) is not applied: federation on a private network is legitimate, and what a name
- * resolves to is decided by its owner's DNS and .well-known, exactly as for any other server.
+ * and sends it over a pooled, verified TLS connection. Any client can name any server (a media
+ * URI, a profile, a room alias, a join), and a server name's owner decides where it resolves, so
+ * discovered addresses go through the IP guard: loopback, private and reserved ranges are refused
+ * unless `federation.ip_range_allowlist` lets them through (a private federation). IP literals are
+ * checked before connecting; host names at connect time, on the addresses the socket then uses.
  */
 export class FederationHttpClient implements FederationClient {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
+  private readonly ipGuard: IpGuard;
 
-  constructor(private readonly deps: FederationHttpClientDeps) {}
+  constructor(private readonly deps: FederationHttpClientDeps) {
+    this.ipGuard = deps.ipGuard ?? new IpGuard();
+  }
 
   async requestJson<T = Record<string, unknown>>(destination: string, options: FederationRequestOptions): Promise<T> {
     const limit = options.maxResponseBytes ?? this.deps.maxResponseBytes;
@@ -146,6 +157,10 @@ export class FederationHttpClient implements FederationClient {
     } catch (err) {
       throw new FederationRequestError('discovery', destination, `discovery failed: ${(err as Error).message}`, { cause: err });
     }
+    // Refused like an unreachable server, so the outbound queue backs off and joins try others.
+    if (!target.pinned && isIP(target.host) !== 0 && !this.ipGuard.isAllowed(target.host)) {
+      throw new FederationRequestError('connect', destination, `${target.host} is in a denied address range (see federation.ip_range_allowlist)`);
+    }
     const uri = options.path + queryString(options.query);
     const hasBody = options.method === 'PUT' || options.method === 'POST';
     const content = hasBody ? (options.body ?? {}) : undefined;
@@ -173,6 +188,9 @@ export class FederationHttpClient implements FederationClient {
         signal,
       });
     } catch (err) {
+      if (err instanceof DeniedAddressError) {
+        throw new FederationRequestError('connect', destination, `${err.message} (see federation.ip_range_allowlist)`, { cause: err });
+      }
       const kind = classifyNetworkError(err, timeout.aborted);
       throw new FederationRequestError(kind, destination, `${options.method} ${options.path} failed: ${(err as Error).message}`, { cause: err });
     }
@@ -188,7 +206,7 @@ export class FederationHttpClient implements FederationClient {
 
   private pool(target: ResolvedServer): Pool {
     if (this.closed) throw new Error('the federation client is closed');
-    const key = `${target.host}|${target.port}|${target.tlsName ?? ''}`;
+    const key = `${target.host}|${target.port}|${target.tlsName ?? ''}${target.pinned ? '|pinned' : ''}`;
     let pool = this.pools.get(key);
     if (pool) {
       this.pools.delete(key);
@@ -205,6 +223,8 @@ export class FederationHttpClient implements FederationClient {
         ...(target.tlsName !== undefined ? { servername: target.tlsName } : {}),
         rejectUnauthorized: true,
         timeout: CONNECT_TIMEOUT_MS,
+        // Host names resolve here, keeping only allowed addresses (IP literals were checked in send).
+        ...(target.pinned ? {} : { lookup: guardedLookup(this.ipGuard) }),
       },
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
-import type { IpGuard } from './ip-ranges.js';
+import type { IpGuard } from '../../../util/ip-ranges.js';
 
 export interface ResolvedAddress {
   address: string;
