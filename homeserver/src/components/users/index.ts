@@ -24,6 +24,7 @@ import { accountRoutes } from './routes/account.js';
 import { deviceRoutes } from './routes/devices.js';
 import { profileRoutes } from './routes/profile.js';
 import { federationProfileRoutes } from './routes/federation-profile.js';
+import { openIdFederationRoutes, openIdRoutes } from './routes/openid.js';
 import { RemoteProfiles } from './remote-profiles.js';
 import { accountDataRoutes } from './routes/account-data.js';
 import { tagRoutes } from './routes/tags.js';
@@ -138,11 +139,13 @@ export function createUsers(deps: UsersDeps): UsersComponent {
       tagRoutes(router, routeDeps);
       filterRoutes(router, routeDeps);
       capabilitiesRoutes(router, routeDeps);
+      openIdRoutes(router, deps.db, config.serverName, users.authenticate);
       adminUserRoutes(router, routeDeps);
       adminRegistrationTokenRoutes(router, routeDeps);
     },
     federationRoutes(router: Router) {
       federationProfileRoutes(router, users, () => federation);
+      openIdFederationRoutes(router, deps.db);
     },
     async start() {
       await jwt?.start();

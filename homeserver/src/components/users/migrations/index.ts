@@ -112,4 +112,17 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'users/002_openid_tokens',
+    async up(db) {
+      // Short-lived tokens a user hands to a third party (an integration manager, a widget) to
+      // prove who they are; the third party checks them through federation's openid/userinfo.
+      await db.schema.createTable('users_openid_tokens', (t) => {
+        t.text('token_hash').primary();
+        t.text('user_id').notNullable();
+        t.bigInteger('expires_ts').notNullable();
+        t.index(['expires_ts']);
+      });
+    },
+  },
 ];
