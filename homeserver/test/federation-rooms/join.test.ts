@@ -115,3 +115,26 @@ test.serial('history from before the join is backfilled when the new member page
   }
   t.deepEqual(seen, Array.from({ length: 30 }, (_, i) => `old ${29 - i}`));
 });
+
+test.serial('knocking on a room of another server, being let in, then leaving it', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const gina = await newUser(net.server('hs2.test'), 'gina');
+  const roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'private_chat', room_version: '11', initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } }] })).body.room_id as string;
+  // Not invited, the join is refused; the knock goes through.
+  t.is((await gina.call('POST', `${C}/join/${enc(roomId)}?via=hs1.test`, {})).status, 403);
+  const knocked = await gina.call('POST', `${C}/knock/${enc(roomId)}?via=hs1.test`, { reason: 'let me in' });
+  t.is(knocked.status, 200, JSON.stringify(knocked.body));
+  const knockMember = async () => ((await alice.call('GET', `${C}/rooms/${enc(roomId)}/members`)).body.chunk as any[]).find((e) => e.state_key === gina.userId);
+  await until(async () => (await knockMember())?.content.membership === 'knock', 10_000, 'knock on hs1');
+  t.is((await knockMember()).content.reason, 'let me in');
+  const ginaSync = await gina.call('GET', `${C}/sync?timeout=0`);
+  t.truthy(ginaSync.body.rooms?.knock?.[roomId]);
+
+  t.is((await alice.call('POST', `${C}/rooms/${enc(roomId)}/invite`, { user_id: gina.userId })).status, 200);
+  await until(async () => (await gina.call('GET', `${C}/sync?timeout=0`)).body.rooms?.invite?.[roomId] !== undefined, 10_000, 'invite on hs2');
+  t.is((await gina.call('POST', `${C}/rooms/${enc(roomId)}/join`, {})).status, 200);
+  await until(async () => (await knockMember())?.content.membership === 'join', 10_000, 'gina joined');
+
+  t.is((await gina.call('POST', `${C}/rooms/${enc(roomId)}/leave`, {})).status, 200);
+  await until(async () => (await knockMember())?.content.membership === 'leave', 10_000, 'leave on hs1');
+});
