@@ -42,8 +42,25 @@ export interface SendOptions {
  * The local half of the one event pipeline: build → check → persist → notify, one room at a time.
  * Every event our users cause passes through `append` (or `createRoom` for a room's first events).
  */
+interface AppendRequest {
+  templates: EventTemplate[];
+  options: SendOptions;
+  resolve: (events: StoredEvent[]) => void;
+  reject: (err: unknown) => void;
+}
+
+interface LinearTips {
+  extremities: readonly string[];
+  maxDepth: number;
+  state: StateMap;
+}
+
+/** Most appends committed in one transaction; the rest wait for the next. */
+const MAX_GROUP = 64;
+
 export class RoomWriter {
   private readonly queue = new KeyedQueue();
+  private readonly waiting = new Map<string, AppendRequest[]>();
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -74,16 +91,19 @@ export class RoomWriter {
     });
   }
 
-  /** Appends events to an existing room, in order; all or none are persisted. */
-  async append(roomId: string, templates: EventTemplate[], options: SendOptions = {}): Promise<StoredEvent[]> {
-    return this.queue.run(roomId, async () => {
-      if (options.txnId && options.device && templates.length === 1) {
-        const previous = await this.findTxn(templates[0]!.sender, options.device, options.txnId);
-        if (previous) return [previous];
+  /**
+   * Appends events to an existing room, in order; all or none are persisted. Appends that queue up
+   * behind a room's running write are committed together in one transaction (group commit), each
+   * still checked on its own: one refused append does not refuse the others.
+   */
+  append(roomId: string, templates: EventTemplate[], options: SendOptions = {}): Promise<StoredEvent[]> {
+    return new Promise<StoredEvent[]>((resolve, reject) => {
+      let waiting = this.waiting.get(roomId);
+      if (!waiting) {
+        this.waiting.set(roomId, (waiting = []));
+        void this.queue.run(roomId, () => this.flush(roomId));
       }
-      const info = await this.deps.infos.get(roomId);
-      if (!info) throw errors.notFound('Unknown room');
-      return this.appendLocked(info, templates, options);
+      waiting.push({ templates, options, resolve, reject });
     });
   }
 
@@ -96,27 +116,121 @@ export class RoomWriter {
     await this.queue.drain();
   }
 
-  private async findTxn(userId: string, device: string, txnId: string): Promise<StoredEvent | undefined> {
-    const row = (await this.deps.db('event_txn_ids').select('event_id').where({ user_id: userId, device_id: device, txn_id: txnId }).first()) as
-      | { event_id: string }
-      | undefined;
-    return row ? this.deps.events.get(row.event_id) : undefined;
+  private async flush(roomId: string): Promise<void> {
+    const batch = this.waiting.get(roomId) ?? [];
+    this.waiting.delete(roomId);
+    if (batch.length > MAX_GROUP) {
+      const rest = batch.splice(MAX_GROUP);
+      this.waiting.set(roomId, rest);
+      void this.queue.run(roomId, () => this.flush(roomId));
+    }
+    try {
+      await this.commitGroup(roomId, batch);
+    } catch (err) {
+      for (const r of batch) r.reject(err);
+    }
+  }
+
+  private async commitGroup(roomId: string, batch: AppendRequest[]): Promise<void> {
+    const info = await this.deps.infos.get(roomId);
+    if (!info) {
+      for (const r of batch) r.reject(errors.notFound('Unknown room'));
+      return;
+    }
+    const txnKey = (r: AppendRequest): string | undefined =>
+      r.options.txnId && r.options.device && r.templates.length === 1 ? `${r.templates[0]!.sender}|${r.options.device}|${r.options.txnId}` : undefined;
+    const previous = await this.findTxns(batch.map(txnKey).filter((k): k is string => k !== undefined));
+    const now = Date.now();
+    const known = new Map<string, RoomEvent>();
+    let tips: LinearTips = { extremities: info.extremities, maxDepth: info.maxDepth, state: info.state };
+    const accepted: Array<{ request: AppendRequest; count: number }> = [];
+    const repeats: Array<{ request: AppendRequest; of: AppendRequest }> = [];
+    const firstOfTxn = new Map<string, AppendRequest>();
+    const pending: PendingEvent[] = [];
+    for (const request of batch) {
+      const key = txnKey(request);
+      const done = key ? previous.get(key) : undefined;
+      if (done) {
+        request.resolve([done]);
+        continue;
+      }
+      const earlier = key ? firstOfTxn.get(key) : undefined;
+      if (earlier) {
+        repeats.push({ request, of: earlier });
+        continue;
+      }
+      try {
+        const prepared = await this.prepare(roomId, info.version, tips, request.templates, request.options, known, now);
+        pending.push(...prepared.pending);
+        tips = prepared.tips;
+        accepted.push({ request, count: prepared.pending.length });
+        if (key) firstOfTxn.set(key, request);
+      } catch (err) {
+        request.reject(err);
+      }
+    }
+    if (pending.length === 0) {
+      for (const { request } of repeats) request.reject(errors.forbidden('The first request with this transaction ID was refused'));
+      return;
+    }
+    const stored = await this.commit(info, pending, now);
+    const results = new Map<AppendRequest, StoredEvent[]>();
+    let at = 0;
+    for (const { request, count } of accepted) {
+      const mine = stored.slice(at, at + count);
+      at += count;
+      results.set(request, mine);
+      request.resolve(mine);
+    }
+    for (const { request, of } of repeats) {
+      const first = results.get(of);
+      if (first) request.resolve(first.slice(-1));
+      else request.reject(errors.forbidden('The first request with this transaction ID was refused'));
+    }
+  }
+
+  /** Events already sent with these `sender|device|txnId` keys, in one query. */
+  private async findTxns(keys: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const out = new Map<string, StoredEvent>();
+    if (keys.length === 0) return out;
+    const tuples = keys.map((k) => k.split('|') as [string, string, string]);
+    const rows = (await this.deps.db('event_txn_ids')
+      .select('user_id', 'device_id', 'txn_id', 'event_id')
+      .whereIn(['user_id', 'device_id', 'txn_id'], tuples)) as Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>;
+    if (rows.length === 0) return out;
+    const loaded = await this.deps.events.getMany(rows.map((r) => r.event_id));
+    for (const r of rows) {
+      const e = loaded.get(r.event_id);
+      if (e) out.set(`${r.user_id}|${r.device_id}|${r.txn_id}`, e);
+    }
+    return out;
   }
 
   private async appendLocked(
     start: RoomInfo,
     templates: EventTemplate[],
     options: SendOptions,
-    creating?: { first: PendingEvent; creator: string; known: Map<string, RoomEvent> },
+    creating: { first: PendingEvent; creator: string; known: Map<string, RoomEvent> },
   ): Promise<StoredEvent[]> {
-    const { version: rv, roomId } = start;
     const now = Date.now();
-    const known = creating?.known ?? new Map<string, RoomEvent>();
-    const pending: PendingEvent[] = creating ? [creating.first] : [];
-    let tips = { extremities: start.extremities, maxDepth: start.maxDepth, state: start.state };
+    const prepared = await this.prepare(start.roomId, start.version, { extremities: start.extremities, maxDepth: start.maxDepth, state: start.state }, templates, options, creating.known, now);
+    return this.commit(start, [creating.first, ...prepared.pending], now, creating.creator);
+  }
 
+  /** Builds, signs and checks one request's events on top of `tips`, without writing anything. */
+  private async prepare(
+    roomId: string,
+    rv: RoomVersion,
+    start: LinearTips,
+    templates: EventTemplate[],
+    options: SendOptions,
+    known: Map<string, RoomEvent>,
+    now: number,
+  ): Promise<{ pending: PendingEvent[]; tips: LinearTips }> {
+    const pending: PendingEvent[] = [];
+    let tips = start;
     for (const [i, template] of templates.entries()) {
-      let built = buildEvent(template, { roomId: rv.roomIdFromCreateEvent ? roomId : roomId, ...tips }, rv, this.deps.serverName, this.deps.signingKey, now);
+      let built = buildEvent(template, { roomId, ...tips }, rv, this.deps.serverName, this.deps.signingKey, now);
       const authState = await this.authStateFor(built.event, tips.state, rv, known);
       const verdict = checkEventAuth(built.event, authState, rv);
       if (!verdict.ok) throw errors.forbidden(verdict.reason);
@@ -146,8 +260,13 @@ export class RoomWriter {
       known.set(built.eventId, built.event);
       tips = { extremities: [built.eventId], maxDepth: built.pdu.depth, state: stateAfter };
     }
-    if (pending.length === 0) return [];
+    return { pending, tips };
+  }
 
+  /** Persists prepared events of one room in one transaction, then announces them. */
+  private async commit(start: RoomInfo, pending: PendingEvent[], now: number, creator?: string): Promise<StoredEvent[]> {
+    const { version: rv, roomId } = start;
+    const creating = creator !== undefined;
     const reservation = this.deps.stream.reserve(pending.length);
     try {
       const result = await this.deps.db.transaction((trx) =>
@@ -158,7 +277,7 @@ export class RoomWriter {
           oldExtremities: creating ? [] : start.extremities,
           events: pending,
           streamOrderings: reservation.ids,
-          creator: creating?.creator,
+          creator,
           now,
         }),
       );
