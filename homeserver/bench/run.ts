@@ -1,6 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fanout } from './scenarios/fanout.js';
 import { mediaBench } from './scenarios/media.js';
+import { rj } from './scenarios/rj.js';
+import { initialSync } from './scenarios/initial-sync.js';
+import { idleConnections } from './scenarios/idle-connections.js';
+import { storage } from './scenarios/storage.js';
+import { scaled } from './lib/scale.js';
 import { register } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
 
@@ -20,6 +25,10 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
       await server.stop();
     }
   },
+  rj,
+  'initial-sync': () => initialSync({ rooms: scaled(500, 2), eventsPerRoom: 50, runs: 10 }),
+  'idle-connections': () => idleConnections({ connections: scaled(10_000, 10), users: scaled(500, 2) }),
+  storage: () => storage({ members: scaled(1000, 3), messages: scaled(10_000, 10), membershipChanges: scaled(1000, 2) }),
 };
 
 async function main(): Promise<void> {
@@ -41,10 +50,13 @@ async function main(): Promise<void> {
   console.error('\nsummary');
   for (const r of results) {
     const lat = r.latency_ms as { p50: number; p99: number } | undefined;
-    if (lat) {
-      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat.p50} ms  p99 ${lat.p99} ms  ${r.deliveries_per_s} deliveries/s  lost ${r.lost}  dup ${r.duplicates}`);
+    if (typeof r.summary === 'string') {
+      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  ${r.summary}`);
+    } else if (lat) {
+      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat.p50} ms  p99 ${lat.p99} ms  ${r.deliveries_per_s} deliveries/s (ratio of limit ${r.ratio_of_limit})  lost ${r.lost}  dup ${r.duplicates}`);
     } else {
-      console.error(`  ${String(r.scenario).padEnd(20)} ${r.uploadMbPerSecond} MB/s upload  ${r.thumbnailsPerSecond} thumbnails/s  server RSS peak ${r.server_rss_peak_mb} MB`);
+      const floor = (r.limit as { value?: Record<string, number> } | undefined)?.value ?? {};
+      console.error(`  ${String(r.scenario).padEnd(20)} ${r.uploadMbPerSecond} MB/s upload (floor ${floor.uploadMbPerSecond})  ${r.thumbnailsPerSecond} thumbnails/s (floor ${floor.thumbnailsPerSecond})  server RSS peak ${r.server_rss_peak_mb} MB`);
     }
   }
 }

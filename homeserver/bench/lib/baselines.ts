@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { WebSocketServer, WebSocket } from 'ws';
+import { createScratchDatabase } from './database.js';
 
 /**
  * The machine's own limit for fan-out: a trivial WebSocket server that broadcasts small frames to
@@ -28,4 +30,30 @@ export async function rawWebSocketBroadcast(clients: number, messages: number): 
   sockets.forEach((s) => s.close());
   await new Promise<void>((resolve) => wss.close(() => resolve()));
   return (clients * messages) / seconds;
+}
+
+/**
+ * The machine's limit for anything that commits once per request: single-row INSERTs, each its
+ * own transaction, one after another on one connection, into a fresh database of the same
+ * PostgreSQL server (so with its fsync and synchronous_commit settings). Commits per second.
+ */
+export async function rawPgCommitRate(seconds = 2): Promise<number> {
+  const db = await createScratchDatabase('hearth_bench_raw');
+  const c = new pg.Client({ connectionString: db.url });
+  try {
+    await c.connect();
+    await c.query('CREATE TABLE t (id bigserial PRIMARY KEY, body text NOT NULL)');
+    const row = 'x'.repeat(200);
+    let n = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    while (performance.now() < end) {
+      await c.query('INSERT INTO t (body) VALUES ($1)', [row]);
+      n++;
+    }
+    return n / ((performance.now() - start) / 1000);
+  } finally {
+    await c.end().catch(() => undefined);
+    await db.drop();
+  }
 }

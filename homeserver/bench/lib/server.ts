@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import net from 'node:net';
+import { createScratchDatabase } from './database.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -19,17 +18,22 @@ function freePort(): Promise<number> {
 }
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface BenchServer {
   url: string;
   pid: number;
+  /** The server's own database, for measuring what it stores. */
+  databaseUrl: string;
   /** Peak resident memory of the server process so far, in bytes (from /proc). */
   rss(): number;
+  /** Resident memory of the server process now, in bytes. */
+  rssNow(): number;
+  /** The server's own account of its memory (from its metrics port), in bytes. */
+  memory(): Promise<{ heapUsed: number; heapTotal: number; external: number }>;
   stop(): Promise<void>;
 }
 
-function readRss(pid: number): number {
+export function readRss(pid: number): number {
   try {
     // VmRSS in kB from /proc/<pid>/status: the server's own memory, not the bench's.
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -45,21 +49,15 @@ function readRss(pid: number): number {
  * so the bench's clients do not share its event loop.
  */
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const admin = process.env.BENCH_DATABASE_URL ?? DEFAULT_PG;
-  const name = `hearth_bench_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const dbUrl = new URL(admin);
-  dbUrl.pathname = `/${name}`;
+  const db = await createScratchDatabase();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hearth-bench-'));
   const port = await freePort();
+  const metricsPort = await freePort();
   const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
   const child: ChildProcess = spawn(process.execPath, [...extra, '--import=tsx', main], {
     env: {
       ...process.env,
-      DATABASE_URL: dbUrl.toString(),
+      DATABASE_URL: db.url,
       HS_DATA_DIR: dataDir,
       HS_PORT: String(port),
       HS_SERVER_NAME: 'bench.test',
@@ -68,6 +66,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       HS_RATE_LIMIT_REGISTER_BURST: '1000000',
       HS_RATE_LIMIT_LOGIN_BURST: '1000000',
       HS_DATABASE_POOL_MAX: '20',
+      HS_METRICS_PORT: String(metricsPort),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,8 +79,12 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const url = `http://127.0.0.1:${port}`;
   // Request logs stay off (warn level), so readiness is asked, not read from the log.
   for (let i = 0; ; i++) {
-    if (exited) throw new Error(`server exited:\n${out}`);
-    if (i > 600) throw new Error(`server did not start:\n${out}`);
+    if (exited || i > 600) {
+      if (!exited) child.kill('SIGKILL');
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`server ${exited ? 'exited' : 'did not start'}:\n${out}`);
+    }
     try {
       const res = await fetch(`${url}/_matrix/client/versions`);
       if (res.ok) break;
@@ -97,16 +100,22 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   return {
     url,
     pid: child.pid!,
+    databaseUrl: db.url,
     rss: () => Math.max(peak, readRss(child.pid!)),
+    rssNow: () => readRss(child.pid!),
+    async memory() {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const metric = (name: string): number => Number(new RegExp(`^hearth_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+      return { heapUsed: metric('nodejs_heap_size_used_bytes'), heapTotal: metric('nodejs_heap_size_total_bytes'), external: metric('nodejs_external_memory_bytes') };
+    },
     async stop() {
       clearInterval(sampler);
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      const c2 = new pg.Client({ connectionString: admin });
-      await c2.connect();
-      await c2.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c2.end();
+      if (!exited) {
+        const gone = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { request } from 'undici';
 import { agent, percentile, round } from '../lib/client.js';
+import { startTrivialServer } from '../lib/trivial.js';
 
 export interface MediaBenchOptions {
   images?: number;
@@ -88,14 +89,44 @@ export async function mediaBench(serverUrl: string, token: string, options: Medi
   const cachedMs: number[] = [];
   await pool(mediaIds, concurrency, (id) => thumbnail(id, cachedMs));
 
+  const floor = await mediaFloor(images, concurrency);
+  const uploadMbPerSecond = totalBytes / 1e6 / (uploads.ms / 1000);
+  const thumbnailsPerSecond = count / (generated.ms / 1000);
   return {
     images: count,
     concurrency,
     mbUploaded: round(totalBytes / 1e6),
-    uploadMbPerSecond: round(totalBytes / 1e6 / (uploads.ms / 1000)),
+    uploadMbPerSecond: round(uploadMbPerSecond),
     uploadMs: summary(uploadMs),
-    thumbnailsPerSecond: round(count / (generated.ms / 1000)),
+    thumbnailsPerSecond: round(thumbnailsPerSecond),
     thumbnailFirstMs: summary(generateMs),
     thumbnailStoredMs: summary(cachedMs),
+    limit: {
+      what: 'upload: the same bodies POSTed to a trivial server process (MB/s); thumbnails: sharp resizing the same images in memory to 240x240 PNG (per s), same concurrency',
+      value: { uploadMbPerSecond: round(floor.uploadMbPerSecond), thumbnailsPerSecond: round(floor.thumbnailsPerSecond) },
+    },
+    ratio_of_limit: { upload: round(uploadMbPerSecond / floor.uploadMbPerSecond, 4), thumbnails: round(thumbnailsPerSecond / floor.thumbnailsPerSecond, 4) },
   };
+}
+
+/** What the machine does with the same images and no server: moving the bytes, and resizing them. */
+async function mediaFloor(images: Buffer[], concurrency: number): Promise<{ uploadMbPerSecond: number; thumbnailsPerSecond: number }> {
+  const totalBytes = images.reduce((n, b) => n + b.length, 0);
+  const trivial = await startTrivialServer();
+  try {
+    const upload = await timed(() =>
+      pool(images, concurrency, async (img) => {
+        const res = await request(`${trivial.url}/upload`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'image/png' }, body: img });
+        await res.body.arrayBuffer();
+      }),
+    );
+    const resize = await timed(() =>
+      pool(images, concurrency, async (img) => {
+        await sharp(img).resize(240, 240, { fit: 'fill' }).png({ compressionLevel: 6 }).toBuffer();
+      }),
+    );
+    return { uploadMbPerSecond: totalBytes / 1e6 / (upload.ms / 1000), thumbnailsPerSecond: images.length / (resize.ms / 1000) };
+  } finally {
+    await trivial.stop();
+  }
 }
