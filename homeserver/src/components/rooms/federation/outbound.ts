@@ -29,9 +29,17 @@ export class OutboundEvents {
       const destinations = new Set(await this.ctx.hosts.joinedServers(e.roomId));
       if (e.pdu.type === 'm.room.member' && typeof e.pdu.state_key === 'string' && e.pdu.state_key.includes(':')) destinations.add(serverOf(e.pdu.state_key));
       destinations.delete(this.ctx.serverName);
+      // Rooms of this server alone cost nothing here: no write per event (the position catches up at stop).
+      if (destinations.size === 0) {
+        this.unrecorded = e;
+        continue;
+      }
+      this.unrecorded = undefined;
       await this.ctx.federation.enqueuePdu(e.eventId, e.pdu as unknown as JsonObject, destinations, { position: e.streamOrdering });
     }
   }
+
+  private unrecorded: StoredEvent | undefined;
 
   /** Queues again what was persisted after the last queued position (the queue skips duplicates). */
   async replay(): Promise<void> {
@@ -53,5 +61,8 @@ export class OutboundEvents {
 
   async drain(): Promise<void> {
     await this.chain;
+    // Spares the next start replaying events that had nowhere to go.
+    const last = this.unrecorded;
+    if (last) await this.ctx.federation.enqueuePdu(last.eventId, last.pdu as unknown as JsonObject, [], { position: last.streamOrdering });
   }
 }

@@ -210,4 +210,13 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'rooms/004_txn_ids_on_events',
+    async up(db) {
+      // The event rows already carry the sending device and transaction ID: an index over them
+      // replaces the separate table (one insert less per send, less storage per event).
+      await db.raw('CREATE INDEX events_txn_lookup ON events (sender, sender_device, txn_id) WHERE txn_id IS NOT NULL');
+      await db.schema.dropTable('event_txn_ids');
+    },
+  },
 ];

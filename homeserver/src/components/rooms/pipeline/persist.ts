@@ -139,14 +139,6 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
   });
   if (redactions.length > 0) await trx('redactions').insert(redactions).onConflict('event_id').ignore();
 
-  const txns = rows.filter((r) => r.txnId && r.senderDevice);
-  if (txns.length > 0) {
-    await trx('event_txn_ids')
-      .insert(txns.map((r) => ({ user_id: r.pdu.sender, device_id: r.senderDevice, txn_id: r.txnId, event_id: r.eventId, created_ts: input.now })))
-      .onConflict(['user_id', 'device_id', 'txn_id'])
-      .ignore();
-  }
-
   const stored: StoredEvent[] = rows.map((r) => ({
     eventId: r.eventId,
     roomId: r.roomId,

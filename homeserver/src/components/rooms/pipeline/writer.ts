@@ -138,7 +138,7 @@ export class RoomWriter {
       return;
     }
     const txnKey = (r: AppendRequest): string | undefined =>
-      r.options.txnId && r.options.device && r.templates.length === 1 ? `${r.templates[0]!.sender}|${r.options.device}|${r.options.txnId}` : undefined;
+      r.options.txnId && r.options.device && r.templates.length === 1 ? JSON.stringify([r.templates[0]!.sender, r.options.device, r.options.txnId]) : undefined;
     const previous = await this.findTxns(batch.map(txnKey).filter((k): k is string => k !== undefined));
     const now = Date.now();
     const known = new Map<string, RoomEvent>();
@@ -189,19 +189,23 @@ export class RoomWriter {
     }
   }
 
-  /** Events already sent with these `sender|device|txnId` keys, in one query. */
+  /**
+   * Events already sent with these `[sender, device, txnId]` keys (JSON), in one query: the event
+   * rows carry the sending device and transaction ID (a partial index finds them).
+   */
   private async findTxns(keys: readonly string[]): Promise<Map<string, StoredEvent>> {
     const out = new Map<string, StoredEvent>();
     if (keys.length === 0) return out;
-    const tuples = keys.map((k) => k.split('|') as [string, string, string]);
-    const rows = (await this.deps.db('event_txn_ids')
-      .select('user_id', 'device_id', 'txn_id', 'event_id')
-      .whereIn(['user_id', 'device_id', 'txn_id'], tuples)) as Array<{ user_id: string; device_id: string; txn_id: string; event_id: string }>;
+    const tuples = keys.map((k) => JSON.parse(k) as [string, string, string]);
+    const rows = (await this.deps.db('events')
+      .select('sender', 'sender_device', 'txn_id', 'event_id')
+      .whereNotNull('txn_id')
+      .whereIn(['sender', 'sender_device', 'txn_id'], tuples)) as Array<{ sender: string; sender_device: string; txn_id: string; event_id: string }>;
     if (rows.length === 0) return out;
     const loaded = await this.deps.events.getMany(rows.map((r) => r.event_id));
     for (const r of rows) {
       const e = loaded.get(r.event_id);
-      if (e) out.set(`${r.user_id}|${r.device_id}|${r.txn_id}`, e);
+      if (e) out.set(JSON.stringify([r.sender, r.sender_device, r.txn_id]), e);
     }
     return out;
   }

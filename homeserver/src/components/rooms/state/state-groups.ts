@@ -3,7 +3,7 @@ import { splitStateKey, stateKey, type StateKey, type StateMap } from '../../../
 import { LruCache } from '../../../util/lru.js';
 
 /** A chain of deltas is cut with a full copy this often, bounding the rows read to rebuild a state. */
-const MAX_CHAIN_LENGTH = 64;
+const MAX_CHAIN_LENGTH = 256;
 
 interface GroupRow {
   id: number;
