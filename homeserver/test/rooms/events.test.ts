@@ -32,6 +32,26 @@ test('send: the event is stored as sent, and a repeated transaction returns the 
   t.true(event.body.unsigned.age >= 0);
 });
 
+test('sends arriving together are committed together, each checked on its own', async (t) => {
+  const { s, alice, bob, room } = await setup(t);
+  const carol = await registerUser(s, 'carol');
+  const repeated = txn();
+  const results = await Promise.all([
+    ...Array.from({ length: 20 }, (_, i) => alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: `a${i}` })),
+    carol.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'not a member' }),
+    bob.call('PUT', `${r(room)}/send/m.room.message/${repeated}`, { msgtype: 'm.text', body: 'once' }),
+    bob.call('PUT', `${r(room)}/send/m.room.message/${repeated}`, { msgtype: 'm.text', body: 'once' }),
+  ]);
+  t.deepEqual(results.slice(0, 20).map((x) => x.status), Array(20).fill(200));
+  t.is(results[20]!.status, 403);
+  t.is(results[21]!.body.event_id, results[22]!.body.event_id, 'one transaction ID, one event');
+  const chunk = (await alice.call('GET', `${r(room)}/messages?dir=f&limit=100`)).body.chunk as any[];
+  const bodies = chunk.filter((e) => e.type === 'm.room.message').map((e) => e.content.body);
+  t.deepEqual(bodies.filter((b) => b.startsWith('a')).sort(), Array.from({ length: 20 }, (_, i) => `a${i}`).sort());
+  t.is(bodies.filter((b) => b === 'once').length, 1);
+  t.false(bodies.includes('not a member'));
+});
+
 test('send: refused to non-members, for redactions, for floats, and over 64 KiB', async (t) => {
   const { s, alice, room } = await setup(t);
   const carol = await registerUser(s, 'carol');
