@@ -50,6 +50,8 @@ const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.
 export class RoomSyncSource {
   private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; displayName: string | undefined }>(100_000);
   private readonly membershipCache = new LruCache<string, MembershipRow[]>(50_000);
+  /** Per room: the members a summary is made of (dropped on any membership event of the room). */
+  private readonly summaryRows = new LruCache<string, ReadonlyArray<{ user_id: string; membership: string }>>(10_000);
 
   constructor(
     private readonly db: Knex,
@@ -83,6 +85,7 @@ export class RoomSyncSource {
   observe(events: readonly StoredEvent[]): void {
     for (const e of events) {
       if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) {
+        this.summaryRows.delete(e.roomId);
         this.membershipGeneration++;
         this.membershipCache.delete(e.pdu.state_key);
       }
@@ -123,13 +126,30 @@ export class RoomSyncSource {
     const keep = (e: StoredEvent): boolean => e.rejectedReason === null && !e.softFailed && vis.canSee(e) && matchesFilter(filter, e);
     const ids = this.recent.range(roomId, from, to);
     if (ids) {
-      const loaded = await this.events.getMany(ids);
-      const all = ids.map((id) => loaded.get(id)).filter((e): e is StoredEvent => e !== undefined && keep(e));
-      const picked = all.slice(-limit);
+      // Newest first, a page at a time: only as many events as the limit needs are loaded.
+      const picked: StoredEvent[] = [];
+      let end = ids.length;
+      let limited = false;
+      const page = Math.max(limit, 1) * 2;
+      while (end > 0 && !limited) {
+        const chunk = ids.slice(Math.max(0, end - page), end);
+        end -= chunk.length;
+        const loaded = await this.events.getMany(chunk);
+        for (let i = chunk.length - 1; i >= 0; i--) {
+          const e = loaded.get(chunk[i]!);
+          if (!e || !keep(e)) continue;
+          if (picked.length >= limit) {
+            limited = true;
+            break;
+          }
+          picked.push(e);
+        }
+      }
+      picked.reverse();
       const first = picked[0];
       return {
         events: picked,
-        limited: all.length > picked.length,
+        limited,
         prevBatch: first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}`,
       };
     }
@@ -237,10 +257,14 @@ export class RoomSyncSource {
 
   /** Joined and invited member counts, and up to five other members to name the room after. */
   async summary(roomId: string, userId: string): Promise<{ joined: number; invited: number; heroes: string[] }> {
-    const rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
-      user_id: string;
-      membership: string;
-    }>;
+    let rows = this.summaryRows.get(roomId);
+    if (!rows) {
+      rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
+        user_id: string;
+        membership: string;
+      }>;
+      this.summaryRows.set(roomId, rows);
+    }
     const joined = rows.filter((r) => r.membership === 'join');
     const invited = rows.filter((r) => r.membership === 'invite');
     const others = [...joined, ...invited].map((r) => r.user_id).filter((u) => u !== userId).sort();
