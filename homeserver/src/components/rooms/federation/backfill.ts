@@ -27,18 +27,21 @@ export class Backfiller {
     return p;
   }
 
-  /** prev_events of timeline events that are not timeline events themselves, deepest first. */
+  /**
+   * prev_events of our oldest timeline events that are not timeline events themselves: where
+   * history we do not hold begins. Read from the events' own prev_events, lowest depth first.
+   */
   private async backwardExtremities(roomId: string): Promise<string[]> {
-    const rows = (await this.ctx.db('event_edges as edge')
-      .join('events as src', 'src.event_id', 'edge.event_id')
-      .leftJoin('events as prev', 'prev.event_id', 'edge.prev_event_id')
-      .where('edge.room_id', roomId)
-      .andWhere('src.outlier', false)
-      .andWhere((q) => q.whereNull('prev.event_id').orWhere('prev.outlier', true))
-      .distinct('edge.prev_event_id', 'src.depth')
-      .orderBy('src.depth', 'asc')
-      .limit(20)) as Array<{ prev_event_id: string }>;
-    return [...new Set(rows.map((r) => r.prev_event_id))];
+    const rows = (await this.ctx.db('events')
+      .select('event_id')
+      .where({ room_id: roomId, outlier: false })
+      .orderBy([{ column: 'depth', order: 'asc' }, { column: 'stream_ordering', order: 'asc' }])
+      .limit(50)) as Array<{ event_id: string }>;
+    const oldest = await this.ctx.events.getMany(rows.map((r) => r.event_id));
+    const prevs = [...new Set([...oldest.values()].flatMap((e) => e.pdu.prev_events))];
+    if (prevs.length === 0) return [];
+    const held = await this.ctx.events.getMany(prevs);
+    return prevs.filter((id) => !held.get(id) || held.get(id)!.outlier).slice(0, 20);
   }
 
   private async run(roomId: string, limit: number): Promise<boolean> {

@@ -155,8 +155,6 @@ export class EventStore {
         txn_id: r.txnId,
       })),
     );
-    const edges = rows.flatMap((r) => r.pdu.prev_events.map((p) => ({ event_id: r.eventId, prev_event_id: p, room_id: r.roomId })));
-    if (edges.length > 0) await trx('event_edges').insert(edges).onConflict(['event_id', 'prev_event_id']).ignore();
   }
 
   /** Called once the transaction committed, so readers see what the database has. */
