@@ -5,7 +5,7 @@ import type { Authenticate, Requester } from '../../http/auth.js';
 import { MatrixError } from '../../http/errors.js';
 import type { Logger } from '../../log/logger.js';
 import { computeSync, currentPositions } from './compute.js';
-import type { SyncDeps } from './deps.js';
+import type { SyncDeps, SyncRequest } from './deps.js';
 import { resolveSyncFilter, syncFilterSchema, type SyncFilter } from './filter.js';
 import type { PresenceState } from './presence.js';
 import { acknowledge } from './service.js';
@@ -104,6 +104,25 @@ export class WsSync {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
+  private async push(
+    ws: WebSocket,
+    req0: Omit<SyncRequest, 'since'>,
+    since: SyncPositions | undefined,
+    filter: SyncFilter,
+    first: boolean,
+  ): Promise<{ sent: boolean; next: SyncPositions; joinedRooms: Set<string> } | 'too_slow'> {
+    const to = await currentPositions(this.deps);
+    const result = await computeSync(this.deps, { ...req0, since }, filter, to);
+    let sent = false;
+    if (!result.empty || first) {
+      result.body.next_batch = formatSyncToken(result.next);
+      ws.send(JSON.stringify(result.body));
+      if (ws.bufferedAmount > this.options.maxBufferedBytes) return 'too_slow';
+      sent = true;
+    }
+    return { sent, next: result.next, joinedRooms: result.joinedRooms };
+  }
+
   private async serve(ws: WebSocket, req: http.IncomingMessage): Promise<void> {
     const abort = new AbortController();
     const conn = { ws, abort };
@@ -170,17 +189,13 @@ export class WsSync {
           if (m.type === 'ack' && typeof m.since === 'string') await acknowledge(this.deps, requester.userId, requester.deviceId, parseSyncToken(m.since));
         }
         const tick = this.deps.notifier.now();
-        const to = await currentPositions(this.deps);
-        const result = await computeSync(this.deps, { ...req0, since }, filter, to);
-        if (!result.empty || first) {
-          result.body.next_batch = formatSyncToken(result.next);
-          ws.send(JSON.stringify(result.body));
-          if (ws.bufferedAmount > this.options.maxBufferedBytes) {
-            return ws.close(CLOSE.tooSlow, 'client is not reading fast enough');
-          }
-          first = false;
-        }
-        since = result.next;
+        // Only the positions and the joined rooms outlive the send: a connection waiting for news
+        // holds no response body (10,000 idle connections would hold 10,000 of them).
+        const sent = await this.push(ws, req0, since, filter, first);
+        if (sent === 'too_slow') return ws.close(CLOSE.tooSlow, 'client is not reading fast enough');
+        if (sent.sent) first = false;
+        since = sent.next;
+        const joinedRooms = sent.joinedRooms;
         // Wake on a change for this user, or on an incoming ack; presence is renewed each minute.
         const ackWait = new Promise<boolean>((resolve) => {
           notify = () => {
@@ -188,7 +203,7 @@ export class WsSync {
             resolve(true);
           };
         });
-        await Promise.race([this.deps.notifier.wait(requester.userId, result.joinedRooms, tick, 60_000, abort.signal), ackWait]);
+        await Promise.race([this.deps.notifier.wait(requester.userId, joinedRooms, tick, 60_000, abort.signal), ackWait]);
         notify = undefined;
       }
     } catch (err) {
