@@ -98,13 +98,17 @@ test.serial('a reload shows saved rooms and messages before the network answers'
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Book club');
   await page.getByLabel('Topic').fill('One chapter a week');
+  // Unencrypted: the server's thumbnails (kept for offline) are what this test is about.
+  await page.getByLabel(/End-to-end/).uncheck();
   await page.getByRole('button', { name: 'Create group' }).click();
   await page.waitForURL(/\/room\//);
   await page.getByLabel('Message', { exact: true }).fill('Remember chapter three');
   await page.getByLabel('Message', { exact: true }).press('Enter');
   await page.locator('.event:not(.pending)', { hasText: 'Remember chapter three' }).waitFor();
   // A picture: uploaded, sent as m.image, shown from its thumbnail (which is kept for offline).
-  await page.locator('input[type=file]').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: makePng(160, 120, [31, 111, 92]) });
+  await page.locator('.composer input[type=file]').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: makePng(160, 120, [31, 111, 92]) });
+  await page.getByRole('img', { name: 'Preview of cover.png' }).waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.locator('.event .media-image img').waitFor();
   // Give the store a moment to commit the sync that confirmed the message.
   await page.waitForTimeout(300);
@@ -142,7 +146,7 @@ test.serial('the first person signs up with the first-run token; settings, dark 
   await page.getByLabel('Confirm password').fill('correct horse battery');
   await page.getByLabel('Registration token').fill(token);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('heading', { name: 'Hearth' }).waitFor();
+  await page.getByRole('heading', { name: 'Hearth', exact: true }).waitFor();
   await page.getByRole('button', { name: 'Settings', exact: true }).click();
   await page.getByLabel('Display name').fill('Dave D.');
   await page.getByLabel('Status message').fill('Reading');
@@ -157,7 +161,7 @@ test.serial('the first person signs up with the first-run token; settings, dark 
   await page.getByLabel('Username or Matrix ID').fill('dave');
   await page.getByLabel('Password').fill('correct horse battery');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Hearth' }).waitFor();
+  await page.getByRole('heading', { name: 'Hearth', exact: true }).waitFor();
   t.pass();
 });
 
@@ -170,7 +174,7 @@ test.serial('a second session is verified from the first by comparing emoji', as
   await second.page.getByLabel('Username or Matrix ID').fill('erin');
   await second.page.getByLabel('Password').fill('correct horse battery');
   await second.page.getByRole('button', { name: 'Sign in' }).click();
-  await second.page.getByRole('heading', { name: 'Hearth' }).waitFor();
+  await second.page.getByRole('heading', { name: 'Hearth', exact: true }).waitFor();
 
   await first.page.getByRole('button', { name: 'Settings', exact: true }).click();
   const row = first.page.locator('.list li', { hasText: 'Not verified' });
@@ -202,15 +206,14 @@ test.serial('encrypted history comes back on a new session from the key backup',
   await page.getByLabel('Name').fill('Secrets');
   await page.getByRole('button', { name: 'Create group' }).click();
   await page.waitForURL(/\/room\//);
-  await page.getByRole('button', { name: 'Room settings' }).click();
-  page.once('dialog', (d) => void d.accept());
-  await page.getByRole('button', { name: 'Turn on encryption' }).click();
-  await page.getByText('It cannot be turned off.').waitFor();
+  // New private groups are encrypted from the start.
+  await page.getByLabel('End-to-end encrypted').waitFor();
   await page.getByLabel('Message', { exact: true }).fill('the combination is 1234');
   await page.getByLabel('Message', { exact: true }).press('Enter');
   await page.locator('.event:not(.pending)', { hasText: 'the combination is 1234' }).waitFor();
   // Files in an encrypted room are encrypted before upload and decrypted for display.
-  await page.locator('input[type=file]').setInputFiles({ name: 'map.png', mimeType: 'image/png', buffer: makePng(120, 90, [200, 80, 40]) });
+  await page.locator('.composer input[type=file]').setInputFiles({ name: 'map.png', mimeType: 'image/png', buffer: makePng(120, 90, [200, 80, 40]) });
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await page.locator('.event .media-image img').waitFor();
   await screenshot(page, 'desktop-encrypted-room');
 
@@ -230,10 +233,12 @@ test.serial('encrypted history comes back on a new session from the key backup',
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('link', { name: /Secrets/ }).click();
   await page.getByText(/Unable to decrypt|Waiting for the key/).first().waitFor();
-  await page.getByRole('button', { name: 'Settings', exact: true }).click();
+  // The new session says what it lacks, and where to get it.
+  await page.getByRole('link', { name: 'Verify this session or enter your recovery key' }).click();
   await page.getByLabel('Recovery key').fill(recoveryKey);
   await page.getByRole('button', { name: 'Restore from backup' }).click();
   await page.getByText(/Restored [1-9]\d* of/).waitFor();
+  await page.getByText(/cannot read it yet/).waitFor({ state: 'detached' });
   await page.getByRole('link', { name: /Secrets/ }).click();
   await page.locator('.event', { hasText: 'the combination is 1234' }).waitFor();
   t.pass();

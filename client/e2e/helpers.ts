@@ -25,7 +25,20 @@ export async function launchBrowser(): Promise<{ browser: Browser; close: () => 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // A synthetic microphone (a tone), allowed without asking: voice messages can be recorded.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
     env: { ...process.env, TMPDIR: tmp },
   });
   return {
@@ -79,7 +92,17 @@ export async function register(page: Page, url: string, username: string, passwo
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByLabel('Confirm password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('heading', { name: 'Hearth' }).waitFor();
+  await page.getByRole('heading', { name: 'Hearth', exact: true }).waitFor();
+}
+
+/** Signs in an existing account (a new session of it). */
+export async function login(page: Page, url: string, username: string, password = 'correct horse battery'): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel('Username or Matrix ID').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // Exact: the sign-in page's own heading ("Sign in to Hearth") must not count.
+  await page.getByRole('heading', { name: 'Hearth', exact: true }).waitFor();
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
@@ -115,4 +138,28 @@ export function makePng(width: number, height: number, rgb: [number, number, num
   const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => rgb).flat())]);
   const raw = Buffer.concat(Array.from({ length: height }, () => row));
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** `a` starts a direct chat with `b` (by Matrix ID) and `b` accepts it; both end up in the room. */
+export async function startDm(a: Page, b: Page, bUserId: string): Promise<void> {
+  await a.getByRole('button', { name: 'New direct message' }).click();
+  await a.getByLabel('Search people by name or Matrix ID').fill(bUserId);
+  await a.getByRole('button', { name: `Message ${bUserId}` }).click();
+  await a.waitForURL(/\/room\//);
+  await a.getByLabel('Message', { exact: true }).waitFor();
+  await b.getByRole('button', { name: 'Accept' }).first().click();
+  await b.waitForURL(/\/room\//);
+  await b.getByLabel('Message', { exact: true }).waitFor();
+}
+
+export async function send(page: Page, text: string, label = 'Message'): Promise<void> {
+  const box = page.getByRole('textbox', { name: label, exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+/** The access token of the page's session, for checking what reached the server. */
+export async function accessToken(page: Page): Promise<string> {
+  const raw = await page.evaluate(() => localStorage.getItem('hearth.session'));
+  return (JSON.parse(raw ?? '{}') as { accessToken: string }).accessToken;
 }

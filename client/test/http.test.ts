@@ -77,3 +77,34 @@ test('registration without a token needs open registration', async (t) => {
   const err = await t.throwsAsync(api.register({ username: 'a', password: 'pw' }), { instanceOf: MatrixError });
   t.regex(err!.message, /registration token/);
 });
+
+test('directory, knock, relations and push rule requests have the spec’s shapes', async (t) => {
+  const f = fakeFetch(Array.from({ length: 7 }, () => ({ status: 200, body: { chunk: [] } })));
+  const api = new MatrixApi(new HttpClient({ baseUrl: 'https://hs', accessToken: 't', fetch: f.fetch }));
+  await api.publicRooms({ term: 'garden', since: 'p1' });
+  await api.knock('!r:hs', 'let me in');
+  await api.setRoomVisibility('!r:hs', 'public');
+  await api.relations('!r:hs', '$root', 'm.thread', { limit: 10 });
+  await api.setPushRule('override', '!r:hs', { conditions: [], actions: [] });
+  await api.deletePushRule('override', '!r:hs');
+  await api.join('!r:hs', ['hs', 'other.example']);
+  const call = (i: number) => ({ url: f.calls[i]!.url, method: f.calls[i]!.init?.method, body: f.calls[i]!.init?.body ? JSON.parse(String(f.calls[i]!.init!.body)) : undefined });
+  t.deepEqual(call(0), { url: 'https://hs/_matrix/client/v3/publicRooms', method: 'POST', body: { limit: 30, since: 'p1', filter: { generic_search_term: 'garden' } } });
+  t.deepEqual(call(1), { url: 'https://hs/_matrix/client/v3/knock/!r%3Ahs', method: 'POST', body: { reason: 'let me in' } });
+  t.deepEqual(call(2), { url: 'https://hs/_matrix/client/v3/directory/list/room/!r%3Ahs', method: 'PUT', body: { visibility: 'public' } });
+  t.deepEqual(call(3), { url: 'https://hs/_matrix/client/v1/rooms/!r%3Ahs/relations/%24root/m.thread?limit=10&dir=b', method: 'GET', body: undefined });
+  t.deepEqual(call(4), { url: 'https://hs/_matrix/client/v3/pushrules/global/override/!r%3Ahs', method: 'PUT', body: { conditions: [], actions: [] } });
+  t.like(call(5), { url: 'https://hs/_matrix/client/v3/pushrules/global/override/!r%3Ahs', method: 'DELETE' });
+  t.is(call(6).url, 'https://hs/_matrix/client/v3/join/!r%3Ahs?via=hs%2Cother.example');
+});
+
+test('uploads report their progress and return the content URI', async (t) => {
+  const f = fakeFetch([{ status: 200, body: { content_uri: 'mxc://hs/abc' } }, { status: 413, body: { errcode: 'M_TOO_LARGE', error: 'Too big' } }]);
+  const api = new MatrixApi(new HttpClient({ baseUrl: 'https://hs', accessToken: 't', fetch: f.fetch }));
+  const seen: number[] = [];
+  t.is(await api.upload(new Blob(['hello'], { type: 'text/plain' }), 'a b.txt', (p) => seen.push(p)), 'mxc://hs/abc');
+  t.deepEqual(seen, [1]);
+  t.is(f.calls[0]!.url, 'https://hs/_matrix/media/v3/upload?filename=a+b.txt');
+  t.is((f.calls[0]!.init!.headers as Record<string, string>)['Content-Type'], 'text/plain');
+  await t.throwsAsync(api.upload(new Blob(['x']), 'x'), { instanceOf: MatrixError, message: 'Too big' });
+});

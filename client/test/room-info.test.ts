@@ -1,6 +1,6 @@
 import test from 'ava';
 import { applySync, emptySyncState } from '../src/matrix/sync/accumulator';
-import { can, canActOn, isDirect, lastMessage, members, roomName, sortedRooms } from '../src/matrix/room-info';
+import { can, canActOn, isDirect, knocking, members, roomName, sortedRooms } from '../src/matrix/room-info';
 import { BOB, ME, ev, joined, member, msg } from './fixtures';
 
 const ROOM = '!r:hs.test';
@@ -25,7 +25,7 @@ test('power levels decide what a member may do, and over whom', (t) => {
   t.deepEqual(members(room).map((m) => m.userId), [ME, BOB, CAROL]);
 });
 
-test('direct rooms, last message and ordering', (t) => {
+test('direct rooms and ordering', (t) => {
   const s = applySync(
     emptySyncState(),
     {
@@ -38,5 +38,15 @@ test('direct rooms, last message and ordering', (t) => {
   t.true(isDirect(s.rooms['!b:hs.test']!, s, ME));
   t.false(isDirect(s.rooms['!a:hs.test']!, s, ME));
   t.deepEqual(sortedRooms(s).map((r) => r.roomId), ['!b:hs.test', '!a:hs.test']);
-  t.is(lastMessage(s.rooms['!a:hs.test']!)?.content.body, 'older');
+});
+
+test('knocks: our own waits as a knock room; others at the door are listed for admins', (t) => {
+  const stripped = [{ type: 'm.room.name', state_key: '', content: { name: 'Club' }, sender: BOB }];
+  const s = applySync(emptySyncState(), { next_batch: 's1', rooms: { knock: { [ROOM]: { knock_state: { events: stripped } } } } }, ME).state;
+  t.is(s.rooms[ROOM]!.membership, 'knock');
+  t.is(roomName(s.rooms[ROOM]!, ME), 'Club');
+  const knock = ev('m.room.member', { membership: 'knock', displayname: 'Carol', reason: 'Friend of Bob' }, { state_key: CAROL, sender: CAROL });
+  const inRoom = applySync(emptySyncState(), joined('!x:hs.test', { state: { events: [member(ME, 'join'), knock] } }), ME).state;
+  t.deepEqual(knocking(inRoom.rooms['!x:hs.test']!), [{ userId: CAROL, name: 'Carol', reason: 'Friend of Bob' }]);
+  t.deepEqual(members(inRoom.rooms['!x:hs.test']!).map((m) => m.userId), [ME], 'knocking is not membership');
 });

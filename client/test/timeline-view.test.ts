@@ -101,3 +101,40 @@ test('encrypted events show what they decrypted to, edits and reactions included
   t.is(items[0]!.reactions[0]?.key, '🔒');
   t.truthy(items[1]!.undecryptable, 'no key yet: said so');
 });
+
+test('thread replies live in their thread; the root shows how many there are', (t) => {
+  const root = msg('root');
+  const r1 = ev('m.room.message', { msgtype: 'm.text', body: 'in thread 1', 'm.relates_to': { rel_type: 'm.thread', event_id: root.event_id, is_falling_back: true, 'm.in_reply_to': { event_id: root.event_id } } }, { sender: ME });
+  const r2 = ev('m.room.message', { msgtype: 'm.text', body: 'in thread 2', 'm.relates_to': { rel_type: 'm.thread', event_id: root.event_id, is_falling_back: true, 'm.in_reply_to': { event_id: r1.event_id } } });
+  const after = msg('main again');
+  const s = applySync(emptySyncState(), joined(ROOM, { timeline: { events: [root, r1, r2, after] } }), ME).state;
+  const main = events(buildTimeline(s.rooms[ROOM]!, ME));
+  t.deepEqual(main.map((i) => i.content.body), ['root', 'main again']);
+  t.is(main[0]!.thread?.count, 2);
+  t.is(main[0]!.thread?.latest?.event_id, r2.event_id);
+  t.true(main[0]!.thread?.participated);
+  const pending = [{ txnId: 't', type: 'm.room.message', content: { msgtype: 'm.text', body: 'sending', 'm.relates_to': { rel_type: 'm.thread', event_id: root.event_id } }, ts: Date.now(), failed: false }];
+  const thread = events(buildTimeline(s.rooms[ROOM]!, ME, pending, {}, { thread: root.event_id }));
+  t.deepEqual(thread.map((i) => i.content.body), ['root', 'in thread 1', 'in thread 2', 'sending']);
+  t.is(thread[2]!.replyTo, undefined, 'the thread fallback is not shown as a reply');
+  t.is(events(buildTimeline(s.rooms[ROOM]!, ME, pending)).length, 2, 'a pending thread reply stays out of the main timeline');
+});
+
+test('a thread fetched from the server merges with the timeline by time', (t) => {
+  const root = msg('root', { origin_server_ts: 1000, unsigned: { 'm.relations': { 'm.thread': { count: 5, current_user_participated: false } } } });
+  const s = applySync(emptySyncState(), joined(ROOM, { timeline: { events: [root] } }), ME).state;
+  t.is(events(buildTimeline(s.rooms[ROOM]!, ME))[0]!.thread?.count, 5, 'the bundled summary counts replies not loaded');
+  const older = ev('m.room.message', { msgtype: 'm.text', body: 'fetched', 'm.relates_to': { rel_type: 'm.thread', event_id: root.event_id } }, { origin_server_ts: 2000 });
+  const thread = events(buildTimeline(s.rooms[ROOM]!, ME, [], {}, { thread: root.event_id, extra: [older] }));
+  t.deepEqual(thread.map((i) => i.content.body), ['root', 'fetched']);
+});
+
+test('a deleted edit or reaction stays hidden instead of showing as a deleted message', (t) => {
+  const original = msg('text', { sender: ME });
+  const edit = ev('m.room.message', { msgtype: 'm.text', body: '* text2', 'm.new_content': { msgtype: 'm.text', body: 'text2' }, 'm.relates_to': { rel_type: 'm.replace', event_id: original.event_id } }, { sender: ME });
+  const s = applySync(emptySyncState(), joined(ROOM, { timeline: { events: [original, edit, ev('m.room.redaction', {}, { redacts: edit.event_id, sender: ME })] } }), ME).state;
+  const items = events(buildTimeline(s.rooms[ROOM]!, ME));
+  t.is(items.length, 1);
+  t.is(items[0]!.content.body, 'text');
+  t.false(items[0]!.edited);
+});

@@ -1,6 +1,6 @@
 import type { HttpClient, RequestOptions } from './http';
 import { MatrixError } from './errors';
-import type { Device, DirectoryUser, JsonObject, LoginResponse, MatrixEvent, MessagesResponse, Profile, SyncResponse, UiaFlowsResponse } from './types';
+import type { Device, DirectoryUser, JsonObject, LoginResponse, MatrixEvent, MessagesResponse, Profile, PublicRoomsResponse, SyncResponse, UiaFlowsResponse } from './types';
 
 const C = '/_matrix/client/v3';
 
@@ -120,6 +120,10 @@ export class MatrixApi {
     return this.req('PUT', `${C}/profile/${encodeURIComponent(userId)}/avatar_url`, { body: { avatar_url } });
   }
 
+  presence(userId: string): Promise<{ presence: string; status_msg?: string | null; last_active_ago?: number; currently_active?: boolean }> {
+    return this.req('GET', `${C}/presence/${encodeURIComponent(userId)}/status`);
+  }
+
   setPresence(userId: string, presence: string, statusMsg?: string): Promise<void> {
     return this.req('PUT', `${C}/presence/${encodeURIComponent(userId)}/status`, { body: { presence, ...(statusMsg !== undefined ? { status_msg: statusMsg } : {}) } });
   }
@@ -134,8 +138,8 @@ export class MatrixApi {
 
   // ---- media ----
 
-  async upload(file: Blob, filename: string): Promise<string> {
-    const blob = await this.http.blob('POST', '/_matrix/media/v3/upload', { body: file, query: { filename } });
+  async upload(file: Blob, filename: string, onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<string> {
+    const blob = await this.http.upload('/_matrix/media/v3/upload', { body: file, query: { filename }, ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
     const res = JSON.parse(await blob.text()) as { content_uri?: unknown };
     if (typeof res.content_uri !== 'string') throw new MatrixError(500, 'M_UNKNOWN', 'The server did not return a content URI');
     return res.content_uri;
@@ -171,8 +175,52 @@ export class MatrixApi {
     return this.req('POST', `${C}/createRoom`, { body });
   }
 
-  join(roomIdOrAlias: string): Promise<{ room_id: string }> {
-    return this.req('POST', `${C}/join/${encodeURIComponent(roomIdOrAlias)}`, { body: {} });
+  join(roomIdOrAlias: string, via: string[] = []): Promise<{ room_id: string }> {
+    return this.req('POST', `${C}/join/${encodeURIComponent(roomIdOrAlias)}`, { body: {}, ...(via.length ? { query: { via: via.join(',') } } : {}) });
+  }
+
+  /** Asks to join a room whose join rule is `knock`; someone with invite power lets us in. */
+  knock(roomIdOrAlias: string, reason?: string): Promise<{ room_id: string }> {
+    return this.req('POST', `${C}/knock/${encodeURIComponent(roomIdOrAlias)}`, { body: reason ? { reason } : {} });
+  }
+
+  publicRooms(p: { term?: string; since?: string; limit?: number } = {}): Promise<PublicRoomsResponse> {
+    return this.req('POST', `${C}/publicRooms`, {
+      body: { limit: p.limit ?? 30, ...(p.since ? { since: p.since } : {}), ...(p.term ? { filter: { generic_search_term: p.term } } : {}) },
+    });
+  }
+
+  roomVisibility(roomId: string): Promise<{ visibility: 'public' | 'private' }> {
+    return this.req('GET', `${C}/directory/list/room/${encodeURIComponent(roomId)}`);
+  }
+
+  setRoomVisibility(roomId: string, visibility: 'public' | 'private'): Promise<void> {
+    return this.req('PUT', `${C}/directory/list/room/${encodeURIComponent(roomId)}`, { body: { visibility } });
+  }
+
+  event(roomId: string, eventId: string): Promise<MatrixEvent> {
+    return this.req('GET', `${C}/rooms/${encodeURIComponent(roomId)}/event/${encodeURIComponent(eventId)}`);
+  }
+
+  /** Children of an event by relation type, newest first (threads: `m.thread`). */
+  relations(roomId: string, eventId: string, relType: string, p: { from?: string; limit?: number } = {}): Promise<{ chunk: MatrixEvent[]; next_batch?: string }> {
+    return this.req('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(roomId)}/relations/${encodeURIComponent(eventId)}/${encodeURIComponent(relType)}`, {
+      query: { from: p.from, limit: p.limit ?? 50, dir: 'b' },
+    });
+  }
+
+  // ---- push rules ----
+
+  pushRules(): Promise<{ global?: JsonObject }> {
+    return this.req('GET', `${C}/pushrules/`);
+  }
+
+  setPushRule(kind: string, ruleId: string, rule: JsonObject): Promise<void> {
+    return this.req('PUT', `${C}/pushrules/global/${encodeURIComponent(kind)}/${encodeURIComponent(ruleId)}`, { body: rule });
+  }
+
+  deletePushRule(kind: string, ruleId: string): Promise<void> {
+    return this.req('DELETE', `${C}/pushrules/global/${encodeURIComponent(kind)}/${encodeURIComponent(ruleId)}`);
   }
 
   leave(roomId: string): Promise<void> {

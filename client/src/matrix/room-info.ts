@@ -1,5 +1,5 @@
 import type { RoomData, SyncState } from './sync/accumulator';
-import type { JsonObject, MatrixEvent, PowerLevels } from './types';
+import type { JsonObject, PowerLevels } from './types';
 
 /** Read-only views of a room's data for the UI: names, members, powers. All pure. */
 
@@ -68,6 +68,12 @@ function others(room: RoomData, ownUserId: string): string[] {
   return room.heroes.filter((h) => h !== ownUserId);
 }
 
+/** The one other person of a direct chat (joined or invited), if there is exactly one. */
+export function directPartner(room: RoomData, ownUserId: string): string | undefined {
+  const people = others(room, ownUserId);
+  return people.length === 1 ? people[0] : undefined;
+}
+
 export function roomName(room: RoomData, ownUserId: string): string {
   const name = str(stateContent(room, 'm.room.name')?.name);
   if (name) return name;
@@ -106,12 +112,13 @@ export function userPower(pl: PowerLevels, userId: string): number {
   return pl.users?.[userId] ?? pl.users_default ?? 0;
 }
 
-export type RoomAction = 'invite' | 'kick' | 'ban' | 'redact' | 'power' | 'name' | 'topic' | 'join_rules' | 'history' | 'encryption' | 'send';
+export type RoomAction = 'invite' | 'kick' | 'ban' | 'redact' | 'power' | 'name' | 'topic' | 'avatar' | 'join_rules' | 'history' | 'encryption' | 'send';
 
 const STATE_TYPES: Partial<Record<RoomAction, string>> = {
   power: 'm.room.power_levels',
   name: 'm.room.name',
   topic: 'm.room.topic',
+  avatar: 'm.room.avatar',
   join_rules: 'm.room.join_rules',
   history: 'm.room.history_visibility',
   encryption: 'm.room.encryption',
@@ -151,25 +158,16 @@ export function roleName(level: number): string {
   return level > 0 ? `Power ${level}` : 'Member';
 }
 
-/** Events that stand for a message in previews and unread markers. */
-export function isMessageLike(e: MatrixEvent): boolean {
-  if (e.type === 'm.room.encrypted') return true;
-  if (e.type !== 'm.room.message' && e.type !== 'm.sticker') return false;
-  const rel = e.content['m.relates_to'];
-  return !(rel && typeof rel === 'object' && (rel as JsonObject).rel_type === 'm.replace');
-}
-
-export function lastMessage(room: RoomData): MatrixEvent | undefined {
-  for (let i = room.timeline.length - 1; i >= 0; i--) {
-    const e = room.timeline[i]!;
-    if (isMessageLike(e)) return e;
-  }
-  return undefined;
-}
-
 /** Rooms for the list: invites first, then by latest activity. Left rooms are not listed. */
 export function sortedRooms(sync: SyncState): RoomData[] {
   return Object.values(sync.rooms)
     .filter((r) => r.membership !== 'leave')
     .sort((a, b) => (a.membership === 'invite' ? 0 : 1) - (b.membership === 'invite' ? 0 : 1) || b.lastActivity - a.lastActivity);
+}
+
+/** People waiting at the door of a room we are in (membership `knock`), with their reasons. */
+export function knocking(room: RoomData): Array<{ userId: string; name: string; reason: string | undefined }> {
+  return Object.entries(room.state['m.room.member'] ?? {})
+    .filter(([, e]) => e.content.membership === 'knock')
+    .map(([userId, e]) => ({ userId, name: str(e.content.displayname) ?? localpart(userId), reason: str(e.content.reason) }));
 }

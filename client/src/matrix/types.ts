@@ -42,7 +42,7 @@ export interface SyncResponse {
     join?: Record<string, JoinedRoomSync>;
     invite?: Record<string, { invite_state?: { events?: StrippedStateEvent[] } }>;
     leave?: Record<string, JoinedRoomSync>;
-    knock?: Record<string, unknown>;
+    knock?: Record<string, { knock_state?: { events?: StrippedStateEvent[] } }>;
   };
   presence?: { events?: Array<{ type: string; sender: string; content: JsonObject }> };
   account_data?: { events?: EphemeralEvent[] };
@@ -105,4 +105,23 @@ export interface PowerLevels {
   redact?: number;
   invite?: number;
   notifications?: { room?: number };
+}
+
+export interface PublicRoom {
+  room_id: string;
+  name?: string;
+  topic?: string;
+  avatar_url?: string;
+  canonical_alias?: string;
+  num_joined_members: number;
+  join_rule?: string;
+  world_readable: boolean;
+  guest_can_join: boolean;
+}
+
+export interface PublicRoomsResponse {
+  chunk: PublicRoom[];
+  next_batch?: string;
+  prev_batch?: string;
+  total_room_count_estimate?: number;
 }

@@ -3,25 +3,27 @@ import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
 import { MatrixApi, newTxnId, parseMxc } from '../matrix/api';
 import { MatrixError } from '../matrix/errors';
 import { HttpClient } from '../matrix/http';
-import { directRoomIds, isDirect, isEncrypted, memberName, roomName, stateContent } from '../matrix/room-info';
+import { directRoomIds, isDirect, isEncrypted, stateContent } from '../matrix/room-info';
 import type { ClientStore } from '../matrix/store/store';
 import { openStore } from '../matrix/store/indexeddb';
-import { applySync, emptySyncState, prependHistory, type SyncState } from '../matrix/sync/accumulator';
+import { applySync, emptySyncState, prependHistory, type RoomData, type SyncState } from '../matrix/sync/accumulator';
 import { LongPollTransport } from '../matrix/sync/longpoll';
 import { SyncLoop, type SyncStatus } from '../matrix/sync/loop';
 import { WebSocketTransport } from '../matrix/sync/websocket';
-import { buildTimeline, isShown, mentions, type DecryptedView, type PendingEvent } from '../matrix/timeline-view';
+import { clearEvent, isVerificationEvent, mentions, type DecryptedView, type PendingEvent } from '../matrix/timeline-view';
+import { notificationFor } from '../matrix/notify';
+import { searchMessages, type SearchHit } from '../matrix/search';
 import type { CryptoEngine, DeviceInfo, VerificationLike } from '../matrix/crypto/engine';
 import type { VerificationSnapshot } from '../matrix/crypto/engine';
 import type { JsonObject, MatrixEvent, SyncResponse } from '../matrix/types';
 import type { Session } from './session';
+import { PushRulesState } from './push';
 
 interface Pending extends PendingEvent {
   roomId: string;
   eventId?: string;
 }
 
-export const MUTE_TYPE = 'org.hearth.muted_rooms';
 
 export interface ActiveVerification {
   id: number;
@@ -63,6 +65,13 @@ export class HearthClient {
   private loop: SyncLoop | undefined;
   private typingSentAt = new Map<string, number>();
   private live = false;
+  /** Thread events fetched from the server (not in the room's timeline), by room; the latest few threads. */
+  private readonly threadEvents = new Map<string, MatrixEvent[]>();
+  /** Push rules, and the per-room mute. */
+  readonly push: PushRulesState;
+  /** Bumped when this device's trust changed (secrets arrived from another device). */
+  readonly trustChanged: Accessor<number>;
+  private readonly setTrustChanged: (f: (n: number) => number) => void;
 
   private constructor(
     readonly session: Session,
@@ -70,7 +79,8 @@ export class HearthClient {
     onLoggedOut: () => void,
   ) {
     this.userId = session.userId;
-    this.api = new MatrixApi(new HttpClient({ baseUrl: session.homeserverUrl, accessToken: session.accessToken, onUnknownToken: onLoggedOut }));
+    // Once stopped (signed out here), a refused token is expected, not news.
+    this.api = new MatrixApi(new HttpClient({ baseUrl: session.homeserverUrl, accessToken: session.accessToken, onUnknownToken: () => this.stopped || onLoggedOut() }));
     const [sync, setSync] = createStore<SyncState>(emptySyncState());
     const [pending, setPending] = createStore<Record<string, PendingEvent[]>>({});
     const [status, setStatus] = createSignal<SyncStatus>('connecting');
@@ -79,6 +89,13 @@ export class HearthClient {
     const [cryptoStatus, setCryptoStatus] = createSignal<'loading' | 'ready' | 'unavailable'>('loading');
     const [verifications, setVerifications] = createSignal<ActiveVerification[]>([]);
     this.verifications = verifications;
+    this.push = new PushRulesState(this.api, this.userId, () => this.sync.accountData, () => this.plain.accountData);
+    const [askedPresence, setAskedPresence] = createSignal<Record<string, { presence: string; statusMsg: string | undefined }>>({});
+    this.askedPresence = askedPresence;
+    this.setAskedPresence = setAskedPresence;
+    const [trustChanged, setTrustChanged] = createSignal(0);
+    this.trustChanged = trustChanged;
+    this.setTrustChanged = setTrustChanged;
     this.setVerifications = setVerifications;
     this.decrypted = decrypted;
     this.setDecrypted = setDecrypted;
@@ -119,6 +136,7 @@ export class HearthClient {
       this.crypto = await OlmEngine.create(this.api.http, this.userId, this.session.deviceId);
       this.crypto.onRoomKeys(() => void this.decryptRooms(Object.keys(this.plain.rooms), true));
       this.crypto.onVerificationRequest((v) => this.addVerification(v));
+      this.crypto.onSecretsReceived(() => this.setTrustChanged((n) => n + 1));
       this.setCryptoStatus('ready');
       await this.decryptRooms(Object.keys(this.plain.rooms));
       // A new account gets its cross-signing keys at once, so its devices can vouch for each other.
@@ -129,20 +147,25 @@ export class HearthClient {
     }
   }
 
-  /** Decrypts the encrypted events of these rooms that are not readable yet. */
-  private async decryptRooms(roomIds: readonly string[], retryFailed = false): Promise<void> {
-    const crypto = this.crypto;
-    if (!crypto) return;
+  /** Decrypts the encrypted events of these rooms (their timelines and threads opened) that are not readable yet. */
+  private async decryptRooms(roomIds: readonly string[], retryFailed = false, again = false): Promise<void> {
     for (const roomId of roomIds) {
       const room = this.plain.rooms[roomId];
       if (!room) continue;
-      for (const e of room.timeline) {
-        if (e.type !== 'm.room.encrypted') continue;
-        const known = this.decrypted[e.event_id];
-        if (known?.ok || (known && !retryFailed)) continue;
-        const d = await crypto.decrypt(roomId, e);
-        this.setDecrypted(e.event_id, d.ok ? { ok: true, type: d.type, content: d.content, shield: d.shield } : { ok: false, reason: 'Unable to decrypt: the key has not arrived (yet)' });
-      }
+      await this.decryptEvents(roomId, [...room.timeline, ...(this.threadEvents.get(roomId) ?? [])], retryFailed, again);
+    }
+  }
+
+  /** `again`: decrypt readable ones too, for their authenticity shields after a verification. */
+  private async decryptEvents(roomId: string, events: readonly MatrixEvent[], retryFailed = false, again = false): Promise<void> {
+    const crypto = this.crypto;
+    if (!crypto) return;
+    for (const e of events) {
+      if (e.type !== 'm.room.encrypted') continue;
+      const known = this.decrypted[e.event_id];
+      if (!again && (known?.ok || (known && !retryFailed))) continue;
+      const d = await crypto.decrypt(roomId, e);
+      this.setDecrypted(e.event_id, d.ok ? { ok: true, type: d.type, content: d.content, shield: d.shield } : { ok: false, reason: 'Unable to decrypt: the key has not arrived (yet)' });
     }
   }
 
@@ -185,15 +208,45 @@ export class HearthClient {
     await this.store.save(state, changed).catch(() => undefined);
     const before = this.plain;
     this.plain = state;
+    // Someone who just joined a room with us may now be asked for their presence (again).
+    for (const room of Object.values(res.rooms?.join ?? {})) {
+      for (const e of room.timeline?.events ?? []) if (e.type === 'm.room.member' && e.content.membership === 'join' && e.state_key) this.presenceAsked.delete(e.state_key);
+    }
     this.publish(changed);
     this.settlePending(res);
-    if (!initial && this.live) this.notifyNew(before, res);
+    const notify = !initial && this.live;
     this.live = true;
     this.setReady(true);
     if (this.crypto) {
       const encryptedRooms = changed.filter((id) => isEncrypted(this.plain.rooms[id]!));
       void this.crypto.trackUsers([...new Set(encryptedRooms.flatMap((id) => this.recipients(id)))]).then(() => this.crypto?.flush()).catch(() => undefined);
-      void this.decryptRooms(changed);
+    }
+    if (res.account_data?.events?.some((e) => e.type === 'm.push_rules')) this.push.invalidate();
+    // What the new events say is known only once they are decrypted: notifications and in-room
+    // verification wait for that (one sync after another, in order).
+    const fresh = newTimelineEvents(before, res);
+    this.afterSync = this.afterSync
+      .then(() => this.decryptRooms(changed))
+      .then(() => this.handleNew(fresh, notify))
+      .catch((err: unknown) => console.warn('handling new events failed', err));
+  }
+
+  private afterSync: Promise<void> = Promise.resolve();
+
+  /** In-room verification events go to the crypto engine; messages may notify. */
+  private async handleNew(fresh: Array<[string, MatrixEvent[]]>, notify: boolean): Promise<void> {
+    for (const [roomId, events] of fresh) {
+      const room = this.plain.rooms[roomId];
+      if (!room) continue;
+      for (const raw of events) {
+        const e = clearEvent(raw, this.decrypted);
+        // Our own device's events (it alone sees their transaction ID) the engine knows already;
+        // a request older than ten minutes is stale (the spec has clients ignore it).
+        if (this.crypto && isVerificationEvent(e) && raw.unsigned?.transaction_id === undefined && Date.now() - e.origin_server_ts < 10 * 60_000) {
+          await this.crypto.receiveRoomVerificationEvent(roomId, e).catch((err: unknown) => console.warn('verification event not handled', err));
+        }
+        if (notify) this.notify(room, e);
+      }
     }
   }
 
@@ -208,44 +261,51 @@ export class HearthClient {
 
   private settlePending(res: SyncResponse): void {
     if (this.pendingByTxn.size === 0) return;
-    const seen = new Set<string>();
+    const seen = new Map<string, MatrixEvent>();
     for (const room of Object.values(res.rooms?.join ?? {})) {
       for (const e of room.timeline?.events ?? []) {
         const txn = e.unsigned?.transaction_id;
-        if (typeof txn === 'string') seen.add(txn);
-        seen.add(e.event_id);
+        if (typeof txn === 'string') seen.set(txn, e);
+        seen.set(e.event_id, e);
       }
     }
-    for (const p of [...this.pendingByTxn.values()]) {
-      if (seen.has(p.txnId) || (p.eventId && seen.has(p.eventId))) this.dropPending(p);
-    }
+    batch(() => {
+      for (const p of [...this.pendingByTxn.values()]) {
+        const e = seen.get(p.txnId) ?? (p.eventId ? seen.get(p.eventId) : undefined);
+        if (e) this.dropPending(p, e);
+      }
+    });
   }
 
-  private dropPending(p: Pending): void {
+  /**
+   * The echo gives way to the event the server sent back. Our own encrypted message reads as what
+   * we sent at once (no "waiting for the key" flash while it decrypts).
+   */
+  private dropPending(p: Pending, echoed?: MatrixEvent): void {
     this.pendingByTxn.delete(p.txnId);
+    if (echoed?.type === 'm.room.encrypted' && !this.decrypted[echoed.event_id]) {
+      this.setDecrypted(echoed.event_id, { ok: true, type: p.type, content: p.content, shield: { color: 'none', message: undefined } });
+    }
     this.setPending(p.roomId, (list = []) => list.filter((x) => x.txnId !== p.txnId));
   }
 
-  private notifyNew(before: SyncState, res: SyncResponse): void {
+  /** A browser notification for a new event, when the tab is hidden and the push rules say so. */
+  private notify(room: RoomData, e: MatrixEvent): void {
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted' || !document.hidden) return;
-    if (localStorage.getItem('hearth.notify') !== '1') return;
-    for (const [roomId, sync] of Object.entries(res.rooms?.join ?? {})) {
-      if (this.isMuted(roomId)) continue;
-      const room = this.plain.rooms[roomId]!;
-      const known = new Set(before.rooms[roomId]?.timeline.map((e) => e.event_id));
-      for (const e of sync.timeline?.events ?? []) {
-        if (known.has(e.event_id) || e.sender === this.userId || !isShown(e) || e.state_key !== undefined) continue;
-        const body = typeof e.content.body === 'string' ? e.content.body : 'New message';
-        const n = new Notification(roomName(room, this.userId), { body: `${memberName(room, e.sender)}: ${body}`.slice(0, 200), tag: roomId });
-        n.onclick = () => {
-          window.focus();
-          window.location.assign(`/room/${encodeURIComponent(roomId)}`);
-        };
-      }
-    }
+    if (localStorage.getItem('hearth.notify') !== '1' || this.isMuted(room.roomId)) return;
+    const n = notificationFor(room, e, this.push.rules(), this.userId, this.ownName());
+    if (!n) return;
+    const shown = new Notification(n.title, { body: n.body, tag: room.roomId });
+    shown.onclick = () => {
+      window.focus();
+      window.location.assign(`/room/${encodeURIComponent(room.roomId)}`);
+    };
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
     this.loop?.stop();
     this.store.close();
     this.crypto?.close();
@@ -253,6 +313,7 @@ export class HearthClient {
 
   /** Signs out on the server, then forgets everything stored for this account here. */
   async logout(): Promise<void> {
+    this.stopped = true;
     this.loop?.stop();
     await this.api.logout().catch(() => undefined);
     await this.wipe();
@@ -263,13 +324,60 @@ export class HearthClient {
     this.crypto = undefined;
     await this.store.clear().catch(() => undefined);
     const { deleteCryptoStore } = await import('../matrix/crypto/olm');
-    await deleteCryptoStore(this.userId).catch(() => undefined);
+    await deleteCryptoStore(this.userId, this.session.deviceId).catch(() => undefined);
   }
 
   /** After the server refused our token: the local copy belongs to a dead session. */
   async forget(): Promise<void> {
+    this.stopped = true;
     this.loop?.stop();
     await this.wipe();
+  }
+
+  /** Something changed this session's keys (a backup restored, secrets received): views re-ask. */
+  trustUpdated(): void {
+    this.setTrustChanged((n) => n + 1);
+  }
+
+  /**
+   * A session whose account keeps a key backup it cannot open yet (new, not verified): it should be
+   * verified from another session, or given the recovery key.
+   */
+  async lacksKeys(): Promise<boolean> {
+    await this.cryptoLoading;
+    const crypto = this.crypto;
+    if (!crypto || (await crypto.hasCrossSigningKeys())) return false;
+    const backup = await crypto.backupInfo().catch(() => undefined);
+    return backup !== undefined && !backup.enabled;
+  }
+
+  /**
+   * What we know of someone's presence, for dots and status lines: from sync, else asked for once
+   * (sync only tells changes, so someone met after their last change would stay unknown).
+   */
+  presenceOf(userId: string): { presence: string; statusMsg: string | undefined } | undefined {
+    const p = this.sync.presence[userId] ?? this.askedPresence()[userId];
+    if (!p && !this.presenceAsked.has(userId) && this.presenceAsked.size < 500) {
+      this.presenceAsked.add(userId);
+      void this.api
+        .presence(userId)
+        .then((r) => this.setAskedPresence((all) => ({ ...all, [userId]: { presence: r.presence, statusMsg: r.status_msg ?? undefined } })))
+        .catch(() => undefined);
+    }
+    return p ? { presence: p.presence, statusMsg: p.statusMsg } : undefined;
+  }
+
+  private readonly presenceAsked = new Set<string>();
+  private readonly askedPresence: Accessor<Record<string, { presence: string; statusMsg: string | undefined }>>;
+  private readonly setAskedPresence: (f: (all: Record<string, { presence: string; statusMsg: string | undefined }>) => Record<string, { presence: string; statusMsg: string | undefined }>) => void;
+
+  /** Someone's display name from any room we share, if they set one. */
+  nameOf(userId: string): string | undefined {
+    for (const room of Object.values(this.sync.rooms)) {
+      const n = room.state['m.room.member']?.[userId]?.content.displayname;
+      if (typeof n === 'string' && n) return n;
+    }
+    return undefined;
   }
 
   ownName(): string | undefined {
@@ -286,7 +394,15 @@ export class HearthClient {
 
   private addVerification(v: VerificationLike): void {
     const [snap, setSnap] = createSignal<VerificationSnapshot | undefined>();
-    v.onChange((s) => setSnap(s));
+    let finished = false;
+    v.onChange((s) => {
+      setSnap(s);
+      if (s.phase !== 'done' || finished) return;
+      finished = true;
+      // Trust changed: messages already shown may lose (or gain) their warning.
+      this.setTrustChanged((n) => n + 1);
+      void this.decryptRooms(Object.keys(this.plain.rooms), true, true);
+    });
     this.setVerifications((list) => [...list, { id: this.nextVerification++, v, snapshot: snap }]);
   }
 
@@ -294,6 +410,28 @@ export class HearthClient {
     await this.cryptoLoading;
     if (!this.crypto) throw new Error('Encryption is not available in this browser.');
     this.addVerification(await this.crypto.requestVerification(userId, deviceId));
+  }
+
+  /**
+   * Verifies another person by comparing emoji, in our direct chat with them (made when there is
+   * none). Their devices count as verified afterwards through their cross-signing.
+   */
+  async verifyUser(userId: string): Promise<void> {
+    await this.cryptoLoading;
+    const crypto = this.crypto;
+    if (!crypto) throw new Error('Encryption is not available in this browser.');
+    const roomId = this.existingDm(userId) ?? (await this.startDm(userId));
+    this.addVerification(
+      await crypto.requestUserVerification(roomId, userId, async (content) => {
+        const [type, wireContent] = await this.wire(roomId, 'm.room.message', content);
+        return (await this.api.send(roomId, type, newTxnId(), wireContent)).event_id;
+      }),
+    );
+  }
+
+  async isUserVerified(userId: string): Promise<boolean> {
+    await this.cryptoLoading;
+    return (await this.crypto?.isUserVerified(userId)) ?? false;
   }
 
   dismissVerification(id: number): void {
@@ -354,7 +492,7 @@ export class HearthClient {
   }
 
   /** Uploads a file and sends it as the message kind its type calls for. */
-  async sendFile(roomId: string, file: Blob, name: string, extra: JsonObject = {}): Promise<void> {
+  async sendFile(roomId: string, file: Blob, name: string, extra: JsonObject = {}, onProgress?: (fraction: number) => void): Promise<void> {
     const mimetype = file.type || 'application/octet-stream';
     const info: JsonObject = { mimetype, size: file.size };
     let msgtype = 'm.file';
@@ -370,19 +508,19 @@ export class HearthClient {
       }
     } else if (mimetype.startsWith('audio/')) msgtype = 'm.audio';
     else if (mimetype.startsWith('video/')) msgtype = 'm.video';
-    if (typeof extra.duration === 'number') info.duration = extra.duration;
-    const { duration: _d, ...rest } = extra;
+    for (const k of ['duration', 'w', 'h'] as const) if (typeof extra[k] === 'number') info[k] = extra[k];
+    const { duration: _d, w: _w, h: _h, ...rest } = extra;
     const room = this.plain.rooms[roomId];
     if (room && isEncrypted(room)) {
       // In an encrypted room the server only ever sees ciphertext (no server thumbnails then).
       await this.cryptoLoading;
       if (!this.crypto) throw new Error('This room is encrypted, and encryption could not start in this browser.');
       const enc = this.crypto.encryptAttachment(new Uint8Array(await file.arrayBuffer()));
-      const url = await this.api.upload(new Blob([enc.data as BlobPart], { type: 'application/octet-stream' }), 'encrypted');
+      const url = await this.api.upload(new Blob([enc.data as BlobPart], { type: 'application/octet-stream' }), 'encrypted', onProgress);
       await this.sendMessage(roomId, { msgtype, body: name, filename: name, file: { ...enc.file, url, mimetype }, info, ...rest });
       return;
     }
-    const url = await this.api.upload(file, name);
+    const url = await this.api.upload(file, name, onProgress);
     await this.sendMessage(roomId, { msgtype, body: name, filename: name, url, info, ...rest });
   }
 
@@ -431,7 +569,8 @@ export class HearthClient {
       const { event_id } = await this.api.send(roomId, wireType, txnId, wireContent);
       p.eventId = event_id;
       // The event may have come down sync before the send answered.
-      if (this.plain.rooms[roomId]?.timeline.some((e) => e.event_id === event_id)) this.dropPending(p);
+      const echoed = this.plain.rooms[roomId]?.timeline.find((e) => e.event_id === event_id);
+      if (echoed) this.dropPending(p, echoed);
     } catch (err) {
       this.setPending(roomId, (list = []) => list.map((x) => (x.txnId === txnId ? { ...x, failed: true } : x)));
       throw err;
@@ -513,14 +652,74 @@ export class HearthClient {
     return room_id;
   }
 
-  async createGroup(p: { name: string; topic: string; invite: string[]; isPublic: boolean }): Promise<string> {
+  /**
+   * A new group. Who may join decides the preset: invited people only, anyone who asks (knock,
+   * listed in the directory) or anyone (public, listed). Private groups are end-to-end encrypted
+   * when this browser can; a picture is uploaded first and set with the room's first state.
+   */
+  async createGroup(p: { name: string; topic: string; invite: string[]; access: 'invite' | 'knock' | 'public'; encrypted: boolean; avatar?: File | undefined }): Promise<string> {
+    await this.cryptoLoading;
+    const initialState: JsonObject[] = [];
+    if (p.avatar) initialState.push({ type: 'm.room.avatar', state_key: '', content: await this.uploadImage(p.avatar) });
+    if (p.access === 'knock') initialState.push({ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } });
+    if (p.encrypted && this.crypto) initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
     const { room_id } = await this.api.createRoom({
-      preset: p.isPublic ? 'public_chat' : 'private_chat',
+      preset: p.access === 'public' ? 'public_chat' : 'private_chat',
+      visibility: p.access === 'invite' ? 'private' : 'public',
       name: p.name,
       ...(p.topic ? { topic: p.topic } : {}),
       invite: p.invite,
+      initial_state: initialState,
     });
     return room_id;
+  }
+
+  /** Uploads a picture and describes it as m.room.avatar content (url and info). */
+  private async uploadImage(file: File): Promise<JsonObject> {
+    const url = await this.api.upload(file, file.name);
+    const info: JsonObject = { mimetype: file.type || 'application/octet-stream', size: file.size };
+    try {
+      const bitmap = await createImageBitmap(file);
+      info.w = bitmap.width;
+      info.h = bitmap.height;
+      bitmap.close();
+    } catch {
+      // Not decodable here: the picture goes without its size.
+    }
+    return { url, info };
+  }
+
+  async setRoomAvatar(roomId: string, file: File | undefined): Promise<void> {
+    await this.api.setState(roomId, 'm.room.avatar', '', file ? await this.uploadImage(file) : {});
+  }
+
+  // ---- knocking and the directory ----
+
+  async joinPublic(roomId: string): Promise<void> {
+    await this.api.join(roomId, [roomId.split(':').slice(1).join(':')].filter(Boolean));
+  }
+
+  async knock(roomId: string, reason?: string): Promise<void> {
+    await this.api.knock(roomId, reason);
+  }
+
+  /** Letting someone in who knocked is inviting them; turning them away is a kick from "knock". */
+  async answerKnock(roomId: string, userId: string, accept: boolean): Promise<void> {
+    await this.api.membership(roomId, accept ? 'invite' : 'kick', userId);
+  }
+
+  // ---- threads ----
+
+  /** A thread's root and replies from the server (the timeline may hold only some); decrypted. */
+  async loadThread(roomId: string, rootId: string): Promise<MatrixEvent[]> {
+    const inTimeline = this.plain.rooms[roomId]?.timeline.find((e) => e.event_id === rootId);
+    const [root, rel] = await Promise.all([inTimeline ?? this.api.event(roomId, rootId), this.api.relations(roomId, rootId, 'm.thread', { limit: 100 })]);
+    const events = [root, ...rel.chunk];
+    // Only the latest few threads per room are kept; the timeline holds the rest.
+    const kept = (this.threadEvents.get(roomId) ?? []).filter((e) => !events.some((x) => x.event_id === e.event_id));
+    this.threadEvents.set(roomId, [...kept, ...events].slice(-500));
+    await this.decryptEvents(roomId, events);
+    return events;
   }
 
   async acceptInvite(roomId: string): Promise<void> {
@@ -541,14 +740,11 @@ export class HearthClient {
   }
 
   isMuted(roomId: string): boolean {
-    const rooms = this.sync.accountData[MUTE_TYPE]?.rooms;
-    return Array.isArray(rooms) && rooms.includes(roomId);
+    return this.push.isMuted(roomId);
   }
 
-  async setMuted(roomId: string, muted: boolean): Promise<void> {
-    const current = (this.plain.accountData[MUTE_TYPE]?.rooms as string[] | undefined) ?? [];
-    const rooms = muted ? [...new Set([...current, roomId])] : current.filter((r) => r !== roomId);
-    await this.api.setAccountData(this.userId, MUTE_TYPE, { rooms });
+  setMuted(roomId: string, muted: boolean): Promise<void> {
+    return this.push.setMuted(roomId, muted);
   }
 
   isDirect(roomId: string): boolean {
@@ -556,22 +752,10 @@ export class HearthClient {
     return !!r && (directRoomIds(this.sync).has(roomId) || isDirect(r, this.sync, this.userId));
   }
 
-  /**
-   * Client-side search over what this device holds (the server has no search endpoint yet), as
-   * the timeline shows it: decrypted, edits applied, edits themselves not matched twice.
-   */
-  search(term: string, roomId?: string): Array<{ roomId: string; event: MatrixEvent }> {
-    const needle = term.trim().toLowerCase();
-    if (!needle) return [];
-    const out: Array<{ roomId: string; event: MatrixEvent }> = [];
+  /** Message search over what this device holds (see searchMessages). */
+  search(term: string, roomId?: string): SearchHit[] {
     const rooms = roomId ? [this.plain.rooms[roomId]].filter((r) => r !== undefined) : Object.values(this.plain.rooms);
-    for (const room of rooms) {
-      for (const item of buildTimeline(room, this.userId, [], this.decrypted)) {
-        if (item.kind !== 'event' || item.redacted || item.event.type !== 'm.room.message' || typeof item.content.body !== 'string') continue;
-        if (item.content.body.toLowerCase().includes(needle)) out.push({ roomId: room.roomId, event: { ...item.event, content: item.content } });
-      }
-    }
-    return out.sort((a, b) => b.event.origin_server_ts - a.event.origin_server_ts).slice(0, 200);
+    return searchMessages(rooms, term, this.decrypted);
   }
 
   mentionsMe(content: JsonObject): boolean {
@@ -581,4 +765,16 @@ export class HearthClient {
 
 export function isForbidden(err: unknown): boolean {
   return err instanceof MatrixError && err.status === 403;
+}
+
+/** The events of a sync response's joined rooms that were not in the timeline before. */
+function newTimelineEvents(before: SyncState, res: SyncResponse): Array<[string, MatrixEvent[]]> {
+  const out: Array<[string, MatrixEvent[]]> = [];
+  for (const [roomId, room] of Object.entries(res.rooms?.join ?? {})) {
+    const events = room.timeline?.events ?? [];
+    if (events.length === 0) continue;
+    const known = new Set(before.rooms[roomId]?.timeline.map((e) => e.event_id));
+    out.push([roomId, events.filter((e) => !known.has(e.event_id))]);
+  }
+  return out;
 }

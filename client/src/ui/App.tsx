@@ -11,6 +11,7 @@ import { NewGroup } from './rooms/NewGroup';
 import { RoomView } from './room/RoomView';
 import { Settings } from './settings/Settings';
 import { SearchView } from './rooms/SearchView';
+import { Explore } from './rooms/Explore';
 import { VerificationDialog } from './crypto/VerificationDialog';
 
 /** The signed-in frame: one client per session, the room list beside whatever route is open. */
@@ -19,7 +20,11 @@ function SignedIn(props: RouteSectionProps) {
   const [client] = createResource(session, async (s) => {
     const c = await HearthClient.open(s, () => {
       // The server no longer knows this session (signed out elsewhere): back to the login screen.
-      void c.forget().then(() => setSession(undefined));
+      // Only if it is still the current one: a late answer to a session already left must not
+      // sign out the next.
+      void c.forget().then(() => {
+        if (session()?.accessToken === s.accessToken) setSession(undefined);
+      });
     });
     return c;
   });
@@ -72,6 +77,7 @@ export function App() {
         <Route path="/new/group" component={NewGroup} />
         <Route path="/settings" component={Settings} />
         <Route path="/search" component={SearchView} />
+        <Route path="/explore" component={Explore} />
         <Route path="*" component={() => <Navigate href="/" />} />
       </Route>
     </Router>

@@ -77,5 +77,22 @@ export interface CryptoEngine {
   requestVerification(userId: string, deviceId: string): Promise<VerificationLike>;
   /** Verification requests other devices sent us, as they arrive. */
   onVerificationRequest(listener: (v: VerificationLike) => void): void;
+  /**
+   * Asks another person to verify them (in a room we share: the request is a message there,
+   * which `send` puts on the wire and returns the event ID of). Comparing emoji then marks their
+   * identity verified, and with it every device their cross-signing vouches for.
+   */
+  requestUserVerification(roomId: string, userId: string, send: (content: JsonObject) => Promise<string>): Promise<VerificationLike>;
+  /** A verification event seen in a room's timeline (decrypted), for in-room verification. */
+  receiveRoomVerificationEvent(roomId: string, event: MatrixEvent): Promise<void>;
+  /** Their cross-signing identity is verified by us. */
+  isUserVerified(userId: string): Promise<boolean>;
+  /**
+   * Asks our other, verified devices for the secrets this one lacks (the cross-signing private
+   * keys and the key backup's key: m.secret.request). They arrive as m.secret.send.
+   */
+  requestMissingSecrets(): Promise<void>;
+  /** Called when secrets from another device made a difference (keys backed up, history readable). */
+  onSecretsReceived(listener: () => void): void;
   close(): void;
 }

@@ -16,8 +16,33 @@ const HISTORY: Record<string, sdk.HistoryVisibility> = {
   world_readable: sdk.HistoryVisibility.WorldReadable,
 };
 
-export function cryptoStoreName(userId: string): string {
+/** The secret name of the key backup's private key (spec: "Storage of the key backup key"). */
+const BACKUP_SECRET = 'm.megolm_backup.v1';
+
+/**
+ * One crypto store per session (device): a new sign-in never opens the store an old session of
+ * the same account is still closing or deleting (an IndexedDB open waits behind a pending delete).
+ */
+export function cryptoStoreName(userId: string, deviceId: string): string {
+  return `hearth-crypto:${userId}:${deviceId}`;
+}
+
+/** Where sessions kept their keys before stores were per session: still used by those sessions. */
+function legacyStoreName(userId: string): string {
   return `hearth-crypto:${userId}`;
+}
+
+const STORE_SUFFIXES = ['::matrix-sdk-crypto', '::matrix-sdk-crypto-meta'];
+
+async function storeNameFor(userId: string, deviceId: string): Promise<string> {
+  const legacy = legacyStoreName(userId);
+  try {
+    const dbs = await indexedDB.databases();
+    if (dbs.some((d) => d.name === `${legacy}${STORE_SUFFIXES[0]}`)) return legacy;
+  } catch {
+    // No listing in this browser: new sessions' names it is.
+  }
+  return cryptoStoreName(userId, deviceId);
 }
 
 /**
@@ -31,6 +56,7 @@ export class OlmEngine implements CryptoEngine {
   private readonly keyListeners: Array<() => void> = [];
   private readonly verificationListeners: Array<(v: VerificationLike) => void> = [];
   private readonly seenRequests = new Set<string>();
+  private readonly secretListeners: Array<() => void> = [];
 
   private constructor(
     readonly machine: sdk.OlmMachine,
@@ -44,10 +70,15 @@ export class OlmEngine implements CryptoEngine {
 
   static async create(http: HttpClient, userId: string, deviceId: string): Promise<OlmEngine> {
     await sdk.initAsync();
-    const machine = await sdk.OlmMachine.initialize(new sdk.UserId(userId), new sdk.DeviceId(deviceId), cryptoStoreName(userId));
+    const machine = await sdk.OlmMachine.initialize(new sdk.UserId(userId), new sdk.DeviceId(deviceId), await storeNameFor(userId, deviceId));
     const engine = new OlmEngine(machine, http);
+    await machine.registerReceiveSecretCallback((name: string, value: string) => engine.receiveSecret(name, value).catch((err: unknown) => console.warn('secret not used', err)));
     // Offline, the uploads wait for the next sync; the engine already decrypts from its store.
-    void engine.flush().catch(() => undefined);
+    void engine
+      .flush()
+      .then(() => engine.takeInboxSecrets())
+      .then(() => engine.requestSecretsIfTrusted())
+      .catch(() => undefined);
     return engine;
   }
 
@@ -71,7 +102,7 @@ export class OlmEngine implements CryptoEngine {
       if (ev.type !== 'm.key.verification.request' || !ev.sender || !flow || this.seenRequests.has(flow)) continue;
       this.seenRequests.add(flow);
       const request = this.machine.getVerificationRequest(new sdk.UserId(ev.sender), flow);
-      if (request) for (const l of this.verificationListeners) l(new Verification(request, this.http, this.machine));
+      if (request) for (const l of this.verificationListeners) l(this.wrap(request));
     }
   }
 
@@ -89,6 +120,9 @@ export class OlmEngine implements CryptoEngine {
           const response = await sendRequest(this.http, r);
           await this.machine.markRequestAsSent(r.id, r.type, response);
         }
+        // Olm sessions the machine wants by itself (to answer a secret or key request from a
+        // device it has no session with yet, or to unwedge one) are claimed here.
+        if (await this.claimMissingSessions([])) this.again = true;
         // New room keys go to the backup, when there is one.
         const backup = (await this.machine.backupRoomKeys()) as unknown as OutgoingLike | undefined;
         if (backup) await this.machine.markRequestAsSent(backup.id, backup.type, await sendRequest(this.http, backup));
@@ -98,6 +132,16 @@ export class OlmEngine implements CryptoEngine {
       this.flushing = undefined;
     });
     return this.flushing;
+  }
+
+  /** One claim at a time (the machine asks for that); true when one was sent. */
+  private claimMissingSessions(userIds: string[]): Promise<boolean> {
+    return this.locked('keys/claim', async () => {
+      const claim = await this.machine.getMissingSessions(userIds.map((u) => new sdk.UserId(u)));
+      if (!claim) return false;
+      await this.machine.markRequestAsSent(claim.id, claim.type, await sendRequest(this.http, claim as unknown as OutgoingLike));
+      return true;
+    });
   }
 
   async trackUsers(userIds: string[]): Promise<void> {
@@ -121,8 +165,7 @@ export class OlmEngine implements CryptoEngine {
       await this.machine.updateTrackedUsers(users());
       // Device lists first (keys/query), then Olm sessions with devices we never talked to.
       await this.flush();
-      const claim = await this.machine.getMissingSessions(users());
-      if (claim) await this.machine.markRequestAsSent(claim.id, claim.type, await sendRequest(this.http, claim as unknown as OutgoingLike));
+      await this.claimMissingSessions(recipients);
       const settings = new sdk.EncryptionSettings();
       settings.historyVisibility = HISTORY[historyVisibility] ?? sdk.HistoryVisibility.Shared;
       const shares = await this.machine.shareRoomKey(new sdk.RoomId(roomId), users(), settings);
@@ -251,8 +294,13 @@ export class OlmEngine implements CryptoEngine {
     const key = sdk.BackupDecryptionKey.fromBase64(bytesToBase64(decodeRecoveryKey(recoveryKey)));
     const info = await this.http.request<{ version: string; auth_data: { public_key?: string } }>('GET', '/_matrix/client/v3/room_keys/version');
     if (info.auth_data.public_key !== key.megolmV1PublicKey.publicKeyBase64) throw new Error('This recovery key does not belong to the current backup.');
+    return this.restoreWithKey(key, info.version);
+  }
+
+  /** Reads every key of backup `version` with its key, and keeps backing up to it. */
+  private async restoreWithKey(key: sdk.BackupDecryptionKey, version: string): Promise<{ imported: number; total: number }> {
     type SessionData = { session_data: { ephemeral: string; mac: string; ciphertext: string } };
-    const all = await this.http.request<{ rooms: Record<string, { sessions: Record<string, SessionData> }> }>('GET', '/_matrix/client/v3/room_keys/keys', { query: { version: info.version } });
+    const all = await this.http.request<{ rooms: Record<string, { sessions: Record<string, SessionData> }> }>('GET', '/_matrix/client/v3/room_keys/keys', { query: { version } });
     const keys = new Map<sdk.RoomId, Map<string, unknown>>();
     let total = 0;
     for (const [roomId, room] of Object.entries(all.rooms ?? {})) {
@@ -268,8 +316,8 @@ export class OlmEngine implements CryptoEngine {
       }
       keys.set(new sdk.RoomId(roomId), sessions);
     }
-    const result = await this.machine.importBackedUpRoomKeys(keys, () => undefined, info.version);
-    await this.enableBackup(key, info.version);
+    const result = await this.machine.importBackedUpRoomKeys(keys, () => undefined, version);
+    await this.enableBackup(key, version);
     for (const l of this.keyListeners) l();
     return { imported: result.importedCount, total };
   }
@@ -282,7 +330,87 @@ export class OlmEngine implements CryptoEngine {
     const r = outgoing as unknown as OutgoingLike;
     const res = await sendRequest(this.http, r);
     if (r.id) await this.machine.markRequestAsSent(r.id, r.type, res);
-    return new Verification(request, this.http, this.machine);
+    return this.wrap(request);
+  }
+
+  /** A verification with one of our own devices that ends well is the moment to ask it for our secrets. */
+  private wrap(request: sdk.VerificationRequest): Verification {
+    const v = new Verification(request, this.http, this.machine);
+    let asked = false;
+    v.onChange((snap) => {
+      if (snap.phase !== 'done' || asked || snap.otherUserId !== this.machine.userId.toString()) return;
+      asked = true;
+      void this.requestMissingSecrets().catch((err: unknown) => console.warn('secret request failed', err));
+    });
+    return v;
+  }
+
+  async requestUserVerification(roomId: string, userId: string, send: (content: JsonObject) => Promise<string>): Promise<VerificationLike> {
+    const user = (): sdk.UserId => new sdk.UserId(userId);
+    await this.machine.updateTrackedUsers([user()]);
+    const query = this.machine.queryKeysForUsers([user()]) as unknown as OutgoingLike;
+    await this.machine.markRequestAsSent(query.id, query.type, await sendRequest(this.http, query));
+    const identity = (await this.machine.getIdentity(user())) as sdk.OtherUserIdentity | sdk.OwnUserIdentity | undefined;
+    if (!(identity instanceof sdk.OtherUserIdentity)) throw new Error(`${userId} has no cross-signing identity yet, so they cannot be verified.`);
+    const content = JSON.parse(identity.verificationRequestContent([sdk.VerificationMethod.SasV1])) as JsonObject;
+    const eventId = await send(content);
+    const request = identity.requestVerification(new sdk.RoomId(roomId), new sdk.EventId(eventId), [sdk.VerificationMethod.SasV1]);
+    this.seenRequests.add(request.flowId);
+    return this.wrap(request);
+  }
+
+  async receiveRoomVerificationEvent(roomId: string, event: MatrixEvent): Promise<void> {
+    await this.machine.receiveVerificationEvent(JSON.stringify({ ...event, room_id: roomId }), new sdk.RoomId(roomId));
+    const isRequest = event.type === 'm.room.message' && event.content.msgtype === 'm.key.verification.request';
+    if (isRequest && event.sender !== this.machine.userId.toString() && !this.seenRequests.has(event.event_id)) {
+      this.seenRequests.add(event.event_id);
+      const request = this.machine.getVerificationRequest(new sdk.UserId(event.sender), event.event_id);
+      if (request) for (const l of this.verificationListeners) l(this.wrap(request));
+    }
+    await this.flush();
+  }
+
+  async isUserVerified(userId: string): Promise<boolean> {
+    const identity = (await this.machine.getIdentity(new sdk.UserId(userId))) as sdk.OtherUserIdentity | sdk.OwnUserIdentity | undefined;
+    return identity?.isVerified() ?? false;
+  }
+
+  /**
+   * At start: a session verified earlier whose secrets never came (the other device was away)
+   * asks again. An unverified one would only be ignored, so it does not ask.
+   */
+  private async requestSecretsIfTrusted(): Promise<void> {
+    const own = await this.machine.getDevice(new sdk.UserId(this.machine.userId.toString()), new sdk.DeviceId(this.deviceId), 5);
+    if (own?.isCrossSignedByOwner()) await this.requestMissingSecrets();
+  }
+
+  async requestMissingSecrets(): Promise<void> {
+    if (await this.machine.requestMissingSecretsIfNeeded()) await this.flush();
+  }
+
+  onSecretsReceived(listener: () => void): void {
+    this.secretListeners.push(listener);
+  }
+
+  /**
+   * A secret another device of ours sent (m.secret.send; the machine already checked it came from
+   * a verified device of ours over Olm). Cross-signing keys the machine takes in itself; the backup
+   * key is ours to use: when it opens the current backup, history is restored and backed up from here.
+   */
+  private async receiveSecret(name: string, value: string): Promise<void> {
+    if (name !== BACKUP_SECRET) return;
+    const key = sdk.BackupDecryptionKey.fromBase64(value);
+    const info = await this.http.request<{ version: string; auth_data: { public_key?: string } }>('GET', '/_matrix/client/v3/room_keys/version');
+    if (info.auth_data.public_key !== key.megolmV1PublicKey.publicKeyBase64) return;
+    await this.machine.deleteSecretsFromInbox(BACKUP_SECRET);
+    await this.restoreWithKey(key, info.version);
+    for (const l of this.secretListeners) l();
+  }
+
+  /** A backup key that arrived while the app was closed waits in the machine's inbox. */
+  private async takeInboxSecrets(): Promise<void> {
+    const values = (await this.machine.getSecretsFromInbox(BACKUP_SECRET)) as unknown as Set<string>;
+    for (const v of values ?? []) await this.receiveSecret(BACKUP_SECRET, v).catch(() => undefined);
   }
 
   onVerificationRequest(listener: (v: VerificationLike) => void): void {
@@ -294,19 +422,20 @@ export class OlmEngine implements CryptoEngine {
   }
 }
 
-/** Deletes the crypto store of an account (sign-out): its keys must not outlive the session. */
-export async function deleteCryptoStore(userId: string): Promise<void> {
-  const base = cryptoStoreName(userId);
-  for (const name of [`${base}::matrix-sdk-crypto`, `${base}::matrix-sdk-crypto-meta`]) {
-    // Wait for the deletion itself (not just "blocked"): a new session opening the store while
-    // the old one is still being deleted would find it half gone. Capped, so sign-out never hangs.
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      const req = indexedDB.deleteDatabase(name);
-      req.onsuccess = req.onerror = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+/** Deletes a session's crypto store (sign-out): its keys must not outlive the session. */
+export async function deleteCryptoStore(userId: string, deviceId: string): Promise<void> {
+  for (const base of [cryptoStoreName(userId, deviceId), legacyStoreName(userId)]) {
+    for (const suffix of STORE_SUFFIXES) {
+      // Capped: a deletion blocked by a connection still closing finishes later by itself, and
+      // sign-out must not hang on it (the next session uses a store of its own).
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        const req = indexedDB.deleteDatabase(`${base}${suffix}`);
+        req.onsuccess = req.onerror = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
   }
 }

@@ -26,10 +26,11 @@ export interface Receipt {
 
 export interface RoomData {
   roomId: string;
-  membership: 'join' | 'invite' | 'leave';
+  /** `knock`: we asked to join and wait for someone to let us in. */
+  membership: 'join' | 'invite' | 'leave' | 'knock';
   /** Current state: type → state_key → event. */
   state: Record<string, Record<string, MatrixEvent>>;
-  /** What an invite shows before joining. */
+  /** What an invite (or our knock) shows of the room before joining. */
   inviteState: StrippedStateEvent[];
   /** The known end of the timeline, oldest first, without gaps. */
   timeline: MatrixEvent[];
@@ -110,6 +111,9 @@ export function redactEvent(event: MatrixEvent, because: MatrixEvent): MatrixEve
   const keep = KEPT_CONTENT[event.type] ?? [];
   const content: JsonObject = {};
   for (const k of keep) if (k in event.content) content[k] = event.content[k];
+  // Unlike the server's algorithm, the relation stays (as MSC3389 proposes): a deleted edit or
+  // reaction must stay hidden, not turn into a "deleted message" of its own.
+  if (isObject(event.content['m.relates_to'])) content['m.relates_to'] = event.content['m.relates_to'];
   return { ...event, content, unsigned: { ...(event.unsigned ?? {}), redacted_because: because } };
 }
 
@@ -221,6 +225,11 @@ export function applySync(state: SyncState, res: SyncResponse, ownUserId: string
     const prev = rooms[roomId] ?? emptyRoom(roomId);
     // Invites carry no timestamp; the room list shows them above everything anyway.
     rooms[roomId] = { ...prev, membership: 'invite', inviteState: events };
+    changed.add(roomId);
+  }
+  for (const [roomId, knock] of Object.entries(res.rooms?.knock ?? {})) {
+    const prev = rooms[roomId] ?? emptyRoom(roomId);
+    rooms[roomId] = { ...prev, membership: 'knock', inviteState: knock.knock_state?.events ?? [] };
     changed.add(roomId);
   }
   for (const [roomId, sync] of Object.entries(res.rooms?.leave ?? {})) {

@@ -16,6 +16,13 @@ const PATHS = {
   download: 'M12 4v11M7 10l5 5l5-5M5 20h14',
   lock: 'M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3',
   shield: 'M12 3l7 3v5c0 4.5-3 8.5-7 10c-4-1.5-7-5.5-7-10V6zM12 8v5M12 16h.01',
+  shieldCheck: 'M12 3l7 3v5c0 4.5-3 8.5-7 10c-4-1.5-7-5.5-7-10V6zM8.5 12l2.5 2.5l4.5-5',
+  compass: 'M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18zM15.5 8.5l-2 5l-5 2l2-5z',
+  bellOff: 'M9 18a3 3 0 0 0 6 0M6 16h12l-1.5-2V10a4.5 4.5 0 0 0-8.2-2.6M3 3l18 18',
+  thread: 'M5 5h14v9H11l-4 3.5V14H5zM9 9h6M9 11.5h4',
+  play: 'M8 5l11 7l-11 7z',
+  pause: 'M8 5v14M16 5v14',
+  image: 'M4 5h16v14H4zM4 16l5-5l4 4l3-3l4 4M15 9h.01',
 } as const;
 
 export type IconName = keyof typeof PATHS;

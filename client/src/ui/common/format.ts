@@ -17,3 +17,10 @@ export function shortWhen(ts: number): string {
   const d = new Date(ts);
   return d.toDateString() === new Date().toDateString() ? timeOf(ts) : d.toLocaleDateString(undefined, { day: 'numeric', month: 'short' });
 }
+
+export function sizeLabel(bytes: unknown): string {
+  if (typeof bytes !== 'number') return '';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -17,7 +17,9 @@ export function VerificationDialog(props: { active: ActiveVerification }) {
   const who = (): string => {
     const snap = s();
     if (!snap) return '';
-    return snap.otherUserId === client.userId ? `your other session${snap.otherDeviceId ? ` (${snap.otherDeviceId})` : ''}` : snap.otherUserId;
+    if (snap.otherUserId === client.userId) return `your other session${snap.otherDeviceId ? ` (${snap.otherDeviceId})` : ''}`;
+    const name = client.nameOf(snap.otherUserId);
+    return name ? `${name} (${snap.otherUserId})` : snap.otherUserId;
   };
   const close = (): void => client.dismissVerification(props.active.id);
 

@@ -1,4 +1,5 @@
-import { createEffect, createMemo, createSignal, For, on, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, on, onCleanup, Show } from 'solid-js';
+import { describeError } from '../../matrix/errors';
 import { markdownToHtml, stripReplyFallback } from '../../matrix/format';
 import { members, memberName, type Member } from '../../matrix/room-info';
 import type { RoomData } from '../../matrix/sync/accumulator';
@@ -8,8 +9,16 @@ import { loadDraft, saveDraft } from '../../state/prefs';
 import { useClient } from '../context';
 import { VoiceRecorder } from './VoiceRecorder';
 import { Icon } from '../common/Icon';
+import { EmojiPicker } from './EmojiPicker';
+import { AttachmentTray, releaseAttachment, toAttachment, videoInfo, type Attachment } from './AttachmentTray';
 
 export type ComposerMode = { kind: 'reply'; item: EventItem } | { kind: 'edit'; item: EventItem } | undefined;
+
+/** A composer in a thread: replies carry the thread relation, falling back to the thread's latest message. */
+export interface ThreadTarget {
+  rootId: string;
+  latest: () => string | undefined;
+}
 
 const escapeMd = (s: string): string => s.replace(/([\\[\]()*_`~])/g, '\\$1');
 
@@ -19,28 +28,76 @@ function mentionQuery(text: string, caret: number): { start: number; query: stri
   return m ? { start: caret - m[2]!.length - 1, query: m[2]!.toLowerCase() } : undefined;
 }
 
-export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (m: ComposerMode) => void; onError: (err: unknown) => void; onEditLast: () => void; ref?: (api: { attach: (files: File[]) => void }) => void }) {
+export function Composer(props: {
+  room: RoomData;
+  mode: ComposerMode;
+  setMode: (m: ComposerMode) => void;
+  onError: (err: unknown) => void;
+  onEditLast: () => void;
+  thread?: ThreadTarget;
+  ref?: (api: { attach: (files: File[]) => void }) => void;
+}) {
   const client = useClient();
   let textarea!: HTMLTextAreaElement;
   let fileInput!: HTMLInputElement;
-  const [uploading, setUploading] = createSignal<string[]>([]);
-
-  const attach = (files: File[]): void => {
-    for (const f of files) {
-      setUploading((u) => [...u, f.name]);
-      void client
-        .sendFile(props.room.roomId, f, f.name)
-        .catch((err: unknown) => props.onError(err))
-        .finally(() => setUploading((u) => u.filter((n, i) => n !== f.name || i !== u.indexOf(f.name))));
-    }
-  };
-  props.ref?.({ attach });
   const roomId = props.room.roomId;
-  const [text, setText] = createSignal(loadDraft(roomId));
+  // Element IDs and drafts are per composer: the room's, or a thread's beside it.
+  const key = props.thread ? `${roomId}#${props.thread.rootId}` : roomId;
+  const domId = props.thread ? 'thread-composer' : 'composer';
+  const [attachments, setAttachments] = createSignal<Attachment[]>([]);
+  const [uploading, setUploading] = createSignal(false);
+  const [picking, setPicking] = createSignal(false);
+  /** While a voice message is recorded, its controls take the whole row. */
+  const [recording, setRecording] = createSignal(false);
+  const [text, setText] = createSignal(loadDraft(key));
   const [caret, setCaret] = createSignal(0);
   const [selected, setSelected] = createSignal(0);
   /** Display names inserted as mentions, so sending can link them to their users. */
   const picked = new Map<string, string>();
+
+  const attach = (files: File[]): void => {
+    setAttachments((list) => [...list, ...files.map(toAttachment)]);
+    queueMicrotask(() => textarea.focus());
+  };
+  props.ref?.({ attach });
+  onCleanup(() => attachments().forEach(releaseAttachment));
+  const remove = (id: number): void => {
+    setAttachments((list) => {
+      const gone = list.find((a) => a.id === id);
+      if (gone) releaseAttachment(gone);
+      return list.filter((a) => a.id !== id);
+    });
+  };
+  const patch = (id: number, change: Partial<Attachment>): void => {
+    setAttachments((list) => list.map((a) => (a.id === id ? { ...a, ...change } : a)));
+  };
+
+  /** The relation every message from this composer carries (none in the room's main timeline). */
+  const threadRelation = (replyTo?: string): JsonObject => {
+    if (!props.thread) return replyTo ? { 'm.relates_to': { 'm.in_reply_to': { event_id: replyTo } } } : {};
+    const fallback = replyTo ?? props.thread.latest() ?? props.thread.rootId;
+    return { 'm.relates_to': { rel_type: 'm.thread', event_id: props.thread.rootId, is_falling_back: replyTo === undefined, 'm.in_reply_to': { event_id: fallback } } };
+  };
+
+  /** Uploads the attachments one by one, each with its progress; failed ones stay to retry. */
+  const sendAttachments = async (): Promise<void> => {
+    setUploading(true);
+    try {
+      for (const a of attachments()) {
+        patch(a.id, { progress: 0, error: undefined });
+        try {
+          const extra: JsonObject = { ...threadRelation() };
+          if (a.kind === 'video' && a.previewUrl) Object.assign(extra, (await videoInfo(a.previewUrl)) ?? {});
+          await client.sendFile(roomId, a.file, a.file.name, extra, (f) => patch(a.id, { progress: f }));
+          remove(a.id);
+        } catch (err) {
+          patch(a.id, { progress: undefined, error: `Not sent: ${describeError(err)}` });
+        }
+      }
+    } finally {
+      setUploading(false);
+    }
+  };
 
   const suggestions = createMemo((): Member[] => {
     const q = mentionQuery(text(), caret());
@@ -73,9 +130,21 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
     setText(value);
     setCaret(textarea.selectionStart);
     setSelected(0);
-    if (props.mode?.kind !== 'edit') saveDraft(roomId, value);
+    if (props.mode?.kind !== 'edit') saveDraft(key, value);
     void client.setTyping(roomId, value.trim().length > 0);
     resize();
+  };
+
+  const insertAtCaret = (s: string): void => {
+    const start = textarea.selectionStart;
+    const end = textarea.selectionEnd;
+    const value = `${text().slice(0, start)}${s}${text().slice(end)}`;
+    update(value);
+    queueMicrotask(() => {
+      textarea.focus();
+      textarea.setSelectionRange(start + s.length, start + s.length);
+      setCaret(start + s.length);
+    });
   };
 
   const pick = (m: Member): void => {
@@ -111,11 +180,13 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
   };
 
   const send = async (): Promise<void> => {
+    if (uploading()) return;
     const body = text().trim();
+    if (attachments().length > 0) await sendAttachments();
     if (!body) return;
     const mode = props.mode;
     setText('');
-    saveDraft(roomId, '');
+    saveDraft(key, '');
     picked.clear();
     props.setMode(undefined);
     queueMicrotask(resize);
@@ -133,9 +204,9 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
       } else if (mode?.kind === 'reply') {
         const parent = mode.item.event;
         const mentionIds = [...new Set([...(((content['m.mentions'] as JsonObject).user_ids as string[] | undefined) ?? []), ...(parent.sender !== client.userId ? [parent.sender] : [])])];
-        await client.sendMessage(roomId, { ...content, 'm.mentions': { user_ids: mentionIds }, 'm.relates_to': { 'm.in_reply_to': { event_id: parent.event_id } } });
+        await client.sendMessage(roomId, { ...content, 'm.mentions': { user_ids: mentionIds }, ...threadRelation(parent.event_id) });
       } else {
-        await client.sendMessage(roomId, content);
+        await client.sendMessage(roomId, { ...content, ...threadRelation() });
       }
     } catch (err) {
       props.onError(err);
@@ -159,7 +230,7 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
       void send();
     } else if (e.key === 'Escape' && props.mode) {
       e.preventDefault();
-      if (props.mode.kind === 'edit') setText(loadDraft(roomId));
+      if (props.mode.kind === 'edit') setText(loadDraft(key));
       props.setMode(undefined);
     } else if (e.key === 'ArrowUp' && text() === '') {
       e.preventDefault();
@@ -167,6 +238,7 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
     }
   };
 
+  const label = props.thread ? 'Reply in thread' : 'Message';
   return (
     <div class="composer">
       <Show when={props.mode}>
@@ -181,13 +253,11 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
           </div>
         )}
       </Show>
-      <Show when={uploading().length > 0}>
-        <div class="context" role="status">
-          Uploading {uploading().join(', ')}…
-        </div>
+      <Show when={attachments().length > 0}>
+        <AttachmentTray items={attachments()} busy={uploading()} onRemove={remove} />
       </Show>
       <Show when={suggestions().length > 0}>
-        <ul class="suggestions" role="listbox" id="mention-list" aria-label="Mention someone">
+        <ul class="suggestions" role="listbox" id={`${domId}-mentions`} aria-label="Mention someone">
           <For each={suggestions()}>
             {(m, i) => (
               <li role="option" aria-selected={i() === selected()} onPointerDown={(e) => (e.preventDefault(), pick(m))}>
@@ -197,7 +267,7 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
           </For>
         </ul>
       </Show>
-      <div class="row">
+      <div class="row" classList={{ 'is-recording': recording() }} style={{ position: 'relative' }}>
         <input
           ref={fileInput}
           type="file"
@@ -213,18 +283,35 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
         <button class="icon" aria-label="Attach files" title="Attach files" onClick={() => fileInput.click()}>
           <Icon name="attach" />
         </button>
-        <VoiceRecorder room={props.room} onError={props.onError} />
-        <label class="sr-only" for="composer-input">
-          Message
+        <Show when={!props.thread}>
+          <VoiceRecorder room={props.room} onError={props.onError} extra={() => threadRelation()} onRecording={setRecording} />
+        </Show>
+        <button class="icon" aria-label="Insert emoji" title="Insert emoji" aria-haspopup="dialog" aria-expanded={picking()} onClick={() => setPicking(!picking())}>
+          <Icon name="smile" />
+        </button>
+        <Show when={picking()}>
+          <div style={{ position: 'absolute', bottom: '3rem', left: 0, 'z-index': 10 }}>
+            <EmojiPicker
+              label="Insert emoji"
+              onClose={() => setPicking(false)}
+              onPick={(emoji) => {
+                setPicking(false);
+                insertAtCaret(emoji);
+              }}
+            />
+          </div>
+        </Show>
+        <label class="sr-only" for={`${domId}-input`}>
+          {label}
         </label>
         <textarea
-          id="composer-input"
+          id={`${domId}-input`}
           ref={textarea}
           rows="1"
-          placeholder="Message"
+          placeholder={label}
           value={text()}
           aria-autocomplete="list"
-          aria-controls={suggestions().length > 0 ? 'mention-list' : undefined}
+          aria-controls={suggestions().length > 0 ? `${domId}-mentions` : undefined}
           onInput={(e) => update(e.currentTarget.value)}
           onKeyDown={onKeyDown}
           onKeyUp={() => setCaret(textarea.selectionStart)}
@@ -238,7 +325,7 @@ export function Composer(props: { room: RoomData; mode: ComposerMode; setMode: (
             }
           }}
         />
-        <button class="primary" aria-label="Send" onClick={() => void send()} disabled={!text().trim()}>
+        <button class="primary" aria-label={props.thread ? 'Send in thread' : 'Send'} onClick={() => void send()} disabled={uploading() || (!text().trim() && attachments().length === 0)}>
           Send
         </button>
       </div>

@@ -17,6 +17,8 @@ export interface TileActions {
   edit(item: EventItem): void;
   jumpTo(eventId: string): void;
   onError(err: unknown): void;
+  /** Opens a message's thread (absent inside a thread: threads do not nest). */
+  openThread?: ((rootId: string) => void) | undefined;
 }
 
 function Body(props: { content: JsonObject; sender: string; room: RoomData; onError: (err: unknown) => void }) {
@@ -27,6 +29,11 @@ function Body(props: { content: JsonObject; sender: string; room: RoomData; onEr
     <Switch fallback={<div class="body">{text()}</div>}>
       <Match when={['m.image', 'm.file', 'm.audio', 'm.video'].includes(String(props.content.msgtype))}>
         <MediaBody content={props.content} onError={props.onError} />
+      </Match>
+      <Match when={props.content.msgtype === 'm.key.verification.request'}>
+        <div class="body muted">
+          <Icon name="shield" size={14} /> {memberName(props.room, props.sender)} asked {typeof props.content.to === 'string' ? memberName(props.room, props.content.to) : 'someone'} to verify each other by comparing emoji
+        </div>
       </Match>
       <Match when={props.content.msgtype === 'm.emote'}>
         <div class="body">
@@ -132,6 +139,21 @@ export function EventTile(props: { item: EventItem; room: RoomData; actions: Til
               </For>
             </div>
           </Show>
+          <Show when={props.item.thread && props.actions.openThread}>
+            <button class="thread-summary" onClick={() => props.actions.openThread?.(e().event_id)} aria-label={`Open thread, ${props.item.thread!.count} ${props.item.thread!.count === 1 ? 'reply' : 'replies'}`}>
+              <Icon name="thread" size={16} />
+              <strong>
+                {props.item.thread!.count} {props.item.thread!.count === 1 ? 'reply' : 'replies'}
+              </strong>
+              <Show when={props.item.thread!.latest}>
+                {(l) => (
+                  <span class="hint">
+                    {memberName(props.room, l().sender)}: {l().type === 'm.room.encrypted' ? 'Encrypted message' : stripReplyFallback(plainBody(l())).slice(0, 80)}
+                  </span>
+                )}
+              </Show>
+            </button>
+          </Show>
           <Show when={props.item.readBy.length > 0}>
             <div class="receipts" aria-label={`Seen by ${props.item.readBy.map((u) => memberName(props.room, u)).join(', ')}`}>
               <For each={props.item.readBy.slice(0, 5)}>{(u) => <Avatar id={u} name={memberName(props.room, u)} url={memberAvatar(props.room, u)} size={16} />}</For>
@@ -149,6 +171,11 @@ export function EventTile(props: { item: EventItem; room: RoomData; actions: Til
             <button class="icon" aria-label="Reply" title="Reply" onClick={() => props.actions.reply(props.item)}>
               <Icon name="reply" size={18} />
             </button>
+            <Show when={props.actions.openThread && !props.item.failed}>
+              <button class="icon" aria-label="Reply in thread" title="Reply in thread" onClick={() => props.actions.openThread?.(e().event_id)}>
+                <Icon name="thread" size={18} />
+              </button>
+            </Show>
             <Show when={props.item.editable}>
               <button class="icon" aria-label="Edit" title="Edit" onClick={() => props.actions.edit(props.item)}>
                 <Icon name="edit" size={18} />

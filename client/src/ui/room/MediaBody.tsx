@@ -2,13 +2,8 @@ import { createResource, createSignal, Match, Show, Switch } from 'solid-js';
 import type { JsonObject } from '../../matrix/types';
 import { Icon } from '../common/Icon';
 import { useClient } from '../context';
-
-function sizeLabel(bytes: unknown): string {
-  if (typeof bytes !== 'number') return '';
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
+import { sizeLabel } from '../common/format';
+import { VoicePlayer } from './VoicePlayer';
 
 /**
  * Images, files, audio and video. Content is fetched with our token (authenticated media) into
@@ -89,12 +84,7 @@ export function MediaBody(props: { content: JsonObject; onError: (err: unknown) 
         </Show>
       </Match>
       <Match when={props.content.msgtype === 'm.audio'}>
-        <div class="media-file">
-          <span>{props.content['org.matrix.msc3245.voice'] ? 'Voice message' : name()}</span>
-          <Show when={full()} fallback={<button onClick={() => void load()}>▶ Play</button>}>
-            {(src) => <audio src={src()} controls autoplay aria-label={name()} />}
-          </Show>
-        </div>
+        <VoicePlayer content={props.content} load={load} label={props.content['org.matrix.msc3245.voice'] !== undefined ? 'voice message' : name()} />
       </Match>
       <Match when={props.content.msgtype === 'm.video'}>
         <div class="media-file">

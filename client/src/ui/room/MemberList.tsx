@@ -1,33 +1,60 @@
 import { useNavigate } from '@solidjs/router';
 import { createResource, createSignal, For, Show } from 'solid-js';
-import { can, canActOn, members, powerLevels, roleName, userPower, type Member } from '../../matrix/room-info';
+import { can, canActOn, knocking, members, powerLevels, roleName, userPower, type Member } from '../../matrix/room-info';
 import type { RoomData } from '../../matrix/sync/accumulator';
 import { Avatar } from '../common/Avatar';
 import { useClient } from '../context';
 import { Icon } from '../common/Icon';
 
-/** A member's sessions, marked verified or not, each verifiable by comparing emoji. */
+/**
+ * A member's sessions, marked verified or not. Our own sessions are verified one by one; another
+ * person is verified once (emoji in our direct chat), and their cross-signing vouches for their sessions.
+ */
 function MemberDevices(props: { userId: string; onError: (err: unknown) => void }) {
   const client = useClient();
-  const [devices] = createResource(
-    () => [props.userId, client.verifications().length] as const,
-    ([userId]) => client.devices(userId),
+  const own = (): boolean => props.userId === client.userId;
+  const [trust] = createResource(
+    () => [props.userId, client.verifications().map((v) => v.snapshot()?.phase).join(), client.trustChanged()] as const,
+    async ([userId]) => {
+      // Failures show as "no sessions" rather than break the panel.
+      const [devices, user] = await Promise.all([client.devices(userId).catch(() => []), userId === client.userId ? Promise.resolve(false) : client.isUserVerified(userId).catch(() => false)]);
+      return { devices, user };
+    },
   );
   return (
-    <ul class="list" style={{ width: '100%' }} aria-label="Sessions">
-      <For each={devices()} fallback={<li class="hint">{devices.loading ? 'Loading sessions…' : 'No sessions with encryption keys.'}</li>}>
-        {(d) => (
-          <li>
-            <span class="grow">
-              {d.displayName ?? d.deviceId} <span class={d.verified ? 'verified' : 'unverified'}>{d.verified ? 'Verified' : 'Not verified'}</span>
+    <div style={{ width: '100%' }}>
+      <Show when={!own()}>
+        <div class="row" style={{ margin: '0.2rem 0' }}>
+          <Show
+            when={trust()?.user}
+            fallback={
+              <>
+                <span class="unverified grow">Not verified</span>
+                <button onClick={() => void client.verifyUser(props.userId).catch((err: unknown) => props.onError(err))}>Verify by emoji</button>
+              </>
+            }
+          >
+            <span class="verified">
+              <Icon name="shieldCheck" size={14} /> Verified person
             </span>
-            <Show when={!d.verified && d.deviceId !== client.session.deviceId}>
-              <button onClick={() => void client.verifyDevice(props.userId, d.deviceId).catch((err: unknown) => props.onError(err))}>Verify</button>
-            </Show>
-          </li>
-        )}
-      </For>
-    </ul>
+          </Show>
+        </div>
+      </Show>
+      <ul class="list" aria-label="Sessions">
+        <For each={trust()?.devices} fallback={<li class="hint">{trust.loading ? 'Loading sessions…' : 'No sessions with encryption keys.'}</li>}>
+          {(d) => (
+            <li>
+              <span class="grow">
+                {d.displayName ?? d.deviceId} <span class={d.verified ? 'verified' : 'unverified'}>{d.verified ? 'Verified' : 'Not verified'}</span>
+              </span>
+              <Show when={own() && !d.verified && d.deviceId !== client.session.deviceId}>
+                <button onClick={() => void client.verifyDevice(props.userId, d.deviceId).catch((err: unknown) => props.onError(err))}>Verify</button>
+              </Show>
+            </li>
+          )}
+        </For>
+      </ul>
+    </div>
   );
 }
 
@@ -72,17 +99,45 @@ export function MemberList(props: { room: RoomData; onError: (err: unknown) => v
           <button type="submit">Invite</button>
         </form>
       </Show>
-      <ul class="list">
+      <Show when={knocking(props.room).length > 0}>
+        <h4 style={{ margin: '0.75rem 0 0.25rem' }}>Asking to join</h4>
+        <ul class="list" aria-label="Asking to join">
+          <For each={knocking(props.room)}>
+            {(k) => (
+              <li style={{ 'flex-wrap': 'wrap' }}>
+                <Avatar id={k.userId} name={k.name} size={30} />
+                <div class="grow">
+                  <div class="ellipsis">{k.name}</div>
+                  <div class="hint ellipsis">{k.reason ?? k.userId}</div>
+                </div>
+                <Show when={can(props.room, me, 'invite')}>
+                  <button class="primary" aria-label={`Let ${k.name} in`} onClick={() => run(client.answerKnock(roomId, k.userId, true))}>
+                    Accept
+                  </button>
+                </Show>
+                <Show when={canActOn(props.room, me, k.userId, 'kick')}>
+                  <button aria-label={`Turn ${k.name} away`} onClick={() => run(client.answerKnock(roomId, k.userId, false))}>
+                    Decline
+                  </button>
+                </Show>
+              </li>
+            )}
+          </For>
+        </ul>
+        <h4 style={{ margin: '0.75rem 0 0.25rem' }}>Members</h4>
+      </Show>
+      <ul class="list" aria-label="Members">
         <For each={members(props.room)}>
           {(m) => (
             <li style={{ display: 'block' }}>
               <div class="member">
-                <Avatar id={m.userId} name={m.name} url={m.avatarUrl} size={30} />
+                <Avatar id={m.userId} name={m.name} url={m.avatarUrl} size={30} presence={client.presenceOf(m.userId)} />
                 <button class="icon grow" style={{ 'text-align': 'left' }} aria-expanded={open() === m.userId} onClick={() => setOpen(open() === m.userId ? undefined : m.userId)}>
                   <div>{m.name}{m.userId === me ? ' (you)' : ''}</div>
                   <div class="role">
                     {roleName(m.powerLevel)}
                     {m.membership !== 'join' ? ` · ${m.membership === 'invite' ? 'invited' : 'banned'}` : ''}
+                    {client.presenceOf(m.userId)?.statusMsg ? ` · ${client.presenceOf(m.userId)!.statusMsg}` : ''}
                   </div>
                 </button>
               </div>

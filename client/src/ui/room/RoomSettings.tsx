@@ -1,6 +1,7 @@
 import { useNavigate } from '@solidjs/router';
-import { createSignal, Show } from 'solid-js';
-import { can, isEncrypted, roomName, roomTopic, stateContent } from '../../matrix/room-info';
+import { createResource, createSignal, Show } from 'solid-js';
+import { can, isEncrypted, roomAvatar, roomName, roomTopic, stateContent } from '../../matrix/room-info';
+import { Avatar } from '../common/Avatar';
 import type { RoomData } from '../../matrix/sync/accumulator';
 import { useClient } from '../context';
 import { Icon } from '../common/Icon';
@@ -15,6 +16,7 @@ export function RoomSettings(props: { room: RoomData; onError: (err: unknown) =>
   const [saved, setSaved] = createSignal('');
   const joinRule = (): string => String(stateContent(props.room, 'm.room.join_rules')?.join_rule ?? 'invite');
   const history = (): string => String(stateContent(props.room, 'm.room.history_visibility')?.history_visibility ?? 'shared');
+  const [listed, { refetch: refetchListed }] = createResource(() => client.api.roomVisibility(roomId).then((v) => v.visibility === 'public').catch(() => undefined));
   const run = async (p: Promise<unknown>, msg: string): Promise<void> => {
     setSaved('');
     try {
@@ -32,6 +34,22 @@ export function RoomSettings(props: { room: RoomData; onError: (err: unknown) =>
         <button class="icon" aria-label="Close settings" onClick={() => props.onClose()}>
           <Icon name="close" />
         </button>
+      </div>
+      <div class="row">
+        <Avatar id={roomId} name={roomName(props.room, me)} url={roomAvatar(props.room, me, false)} size={56} />
+        <div class="grow">
+          <label for="rs-avatar">Picture</label>
+          <input
+            id="rs-avatar"
+            type="file"
+            accept="image/*"
+            disabled={!can(props.room, me, 'avatar')}
+            onChange={(e) => {
+              const file = e.currentTarget.files?.[0];
+              if (file) void run(client.setRoomAvatar(roomId, file), 'Picture changed.');
+            }}
+          />
+        </div>
       </div>
       <form
         onSubmit={(e) => {
@@ -56,6 +74,16 @@ export function RoomSettings(props: { room: RoomData; onError: (err: unknown) =>
         <option value="public">Anyone who finds it</option>
         <option value="knock">Anyone can ask to join</option>
       </select>
+      <label class="row">
+        <input
+          type="checkbox"
+          style={{ width: 'auto' }}
+          checked={listed() === true}
+          disabled={listed() === undefined || !can(props.room, me, 'join_rules')}
+          onChange={(e) => void run(client.api.setRoomVisibility(roomId, e.currentTarget.checked ? 'public' : 'private'), 'Saved.').then(() => refetchListed())}
+        />{' '}
+        Listed in the public room directory
+      </label>
       <label for="rs-history">Who can read history</label>
       <select id="rs-history" value={history()} disabled={!can(props.room, me, 'history')} onChange={(e) => void run(client.api.setState(roomId, 'm.room.history_visibility', '', { history_visibility: e.currentTarget.value }), 'Saved.')}>
         <option value="shared">Members (all history)</option>

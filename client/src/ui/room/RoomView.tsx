@@ -1,10 +1,10 @@
 import { useNavigate, useParams, useSearchParams } from '@solidjs/router';
-import { createSignal, Match, Show, Switch } from 'solid-js';
+import { createEffect, createMemo, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { describeError } from '../../matrix/errors';
-import { isEncrypted, memberName, roomAvatar, roomName, roomTopic } from '../../matrix/room-info';
+import { directPartner, isEncrypted, memberName, roomAvatar, roomName, roomTopic } from '../../matrix/room-info';
 import type { RoomData } from '../../matrix/sync/accumulator';
-import { buildTimeline, type EventItem } from '../../matrix/timeline-view';
-import { Avatar } from '../common/Avatar';
+import { buildTimeline, clearEvent, threadRootOf, type EventItem } from '../../matrix/timeline-view';
+import { Avatar, presenceLabel } from '../common/Avatar';
 import { PageHeader } from '../common/PageHeader';
 import { useClient } from '../context';
 import { Composer, type ComposerMode } from './Composer';
@@ -12,9 +12,10 @@ import { MemberList } from './MemberList';
 import { RoomSettings } from './RoomSettings';
 import { RoomSearch } from './RoomSearch';
 import { Timeline } from './Timeline';
+import { ThreadPanel } from './ThreadPanel';
 import { Icon } from '../common/Icon';
 
-type Panel = 'members' | 'settings' | 'search' | undefined;
+type Panel = 'members' | 'settings' | 'search' | { thread: string } | undefined;
 
 function typingLine(room: RoomData, own: string): string {
   const names = room.typing.filter((u) => u !== own).map((u) => memberName(room, u));
@@ -28,6 +29,12 @@ function Room(props: { room: RoomData }) {
   const client = useClient();
   const navigate = useNavigate();
   const [params] = useSearchParams();
+  /** The message a link or search result points at; one in a thread opens that thread. */
+  const focus = createMemo(() => {
+    const id = typeof params.event === 'string' ? params.event : undefined;
+    const e = id ? props.room.timeline.find((x) => x.event_id === id) : undefined;
+    return id ? { id, root: e ? threadRootOf(clearEvent(e, client.decrypted).content) : undefined } : undefined;
+  });
   const [panel, setPanel] = createSignal<Panel>();
   const [mode, setMode] = createSignal<ComposerMode>();
   const [error, setError] = createSignal('');
@@ -37,12 +44,30 @@ function Room(props: { room: RoomData }) {
   const toggle = (p: Panel): void => {
     setPanel(panel() === p ? undefined : p);
   };
+  const thread = (): string | undefined => {
+    const p = panel();
+    return typeof p === 'object' ? p.thread : undefined;
+  };
+  createEffect(
+    on(
+      () => focus()?.root,
+      (root) => {
+        if (root) setPanel({ thread: root });
+      },
+    ),
+  );
   const editLast = (): void => {
     const items = buildTimeline(props.room, client.userId, [], client.decrypted).filter((i): i is EventItem => i.kind === 'event' && i.editable);
     const last = items.at(-1);
     if (last) setMode({ kind: 'edit', item: last });
   };
   const name = (): string => roomName(props.room, client.userId);
+  /** In a direct chat without a topic, the header says how the other person is doing. */
+  const partnerPresence = (): string | undefined => {
+    const other = client.isDirect(props.room.roomId) ? directPartner(props.room, client.userId) : undefined;
+    const p = other ? client.presenceOf(other) : undefined;
+    return p ? presenceLabel(p) : undefined;
+  };
   let composer: { attach: (files: File[]) => void } | undefined;
   const [dragging, setDragging] = createSignal(false);
 
@@ -79,8 +104,8 @@ function Room(props: { room: RoomData }) {
                 </span>
               </Show>
             </h2>
-            <Show when={roomTopic(props.room)}>
-              <div class="hint" style={{ 'white-space': 'nowrap', overflow: 'hidden', 'text-overflow': 'ellipsis' }}>{roomTopic(props.room)}</div>
+            <Show when={roomTopic(props.room) ?? partnerPresence()}>
+              {(line) => <div class="hint ellipsis">{line()}</div>}
             </Show>
           </div>
           <button class="icon" aria-label="Search in this room" aria-pressed={panel() === 'search'} onClick={() => toggle('search')}>
@@ -101,7 +126,7 @@ function Room(props: { room: RoomData }) {
             </button>
           </div>
         </Show>
-        <Timeline room={props.room} focusEvent={typeof params.event === 'string' ? params.event : undefined} actions={{ reply: (item) => setMode({ kind: 'reply', item }), edit: (item) => setMode({ kind: 'edit', item }), onError }} />
+        <Timeline room={props.room} focusEvent={focus()?.root ?? focus()?.id} actions={{ reply: (item) => setMode({ kind: 'reply', item }), edit: (item) => setMode({ kind: 'edit', item }), onError, openThread: (rootId) => setPanel({ thread: rootId }) }} />
         <div class="typing" aria-live="polite">
           {typingLine(props.room, client.userId)}
         </div>
@@ -117,8 +142,29 @@ function Room(props: { room: RoomData }) {
         <Match when={panel() === 'search'}>
           <RoomSearch room={props.room} onClose={() => setPanel(undefined)} />
         </Match>
+        <Match when={thread()} keyed>
+          {(rootId) => <ThreadPanel room={props.room} rootId={rootId} onError={onError} onClose={() => setPanel(undefined)} />}
+        </Match>
       </Switch>
     </div>
+  );
+}
+
+/** Our knock on a room: waiting at the door, with a way to take the request back. */
+function Knocked(props: { room: RoomData }) {
+  const client = useClient();
+  const [error, setError] = createSignal('');
+  return (
+    <>
+      <PageHeader title={roomName(props.room, client.userId)} />
+      <div class="empty">
+        <p>You asked to join {roomName(props.room, client.userId)}. Someone in the room will let you in, or not.</p>
+        <button onClick={() => void client.leave(props.room.roomId).catch((e: unknown) => setError(describeError(e)))}>Cancel the request</button>
+        <Show when={error()}>
+          <p class="error" role="alert">{error()}</p>
+        </Show>
+      </div>
+    </>
   );
 }
 
@@ -160,9 +206,14 @@ export function RoomView() {
   return (
     <Show when={room()} fallback={<p class="empty">{client.ready() ? 'Loading the room…' : 'Opening…'}</p>} keyed>
       {(r) => (
-        <Show when={r.membership === 'invite'} fallback={<Room room={r} />}>
-          <Invite room={r} />
-        </Show>
+        <Switch fallback={<Room room={r} />}>
+          <Match when={r.membership === 'invite'}>
+            <Invite room={r} />
+          </Match>
+          <Match when={r.membership === 'knock'}>
+            <Knocked room={r} />
+          </Match>
+        </Switch>
       )}
     </Show>
   );

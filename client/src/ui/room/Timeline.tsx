@@ -87,6 +87,17 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
     });
   });
 
+  // A new target while the room is open (a search result in this room) is jumped to as well.
+  createEffect(
+    on(
+      () => props.focusEvent,
+      (id) => {
+        if (id) requestAnimationFrame(() => jumpTo(id));
+      },
+      { defer: true },
+    ),
+  );
+
   // New messages at the bottom keep the view pinned there, unless the reader scrolled up.
   createEffect(
     on(

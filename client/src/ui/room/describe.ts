@@ -26,9 +26,15 @@ export function describeStateEvent(room: RoomData, e: MatrixEvent): string {
           if (prev === 'join') return `${targetName} updated their profile`;
           return `${targetName} joined`;
         case 'invite':
-          return `${who} invited ${targetName}`;
+          return prev === 'knock' ? `${who} let ${targetName} in` : `${who} invited ${targetName}`;
+        case 'knock':
+          return `${targetName} asked to join${typeof c.reason === 'string' && c.reason ? `: ${c.reason}` : ''}`;
         case 'leave':
-          if (target !== e.sender) return prev === 'ban' ? `${who} unbanned ${targetName}` : `${who} removed ${targetName}`;
+          if (target !== e.sender) {
+            if (prev === 'knock') return `${who} turned down ${targetName}’s request to join`;
+            return prev === 'ban' ? `${who} unbanned ${targetName}` : `${who} removed ${targetName}`;
+          }
+          if (prev === 'knock') return `${targetName} withdrew their request to join`;
           return prev === 'invite' ? `${targetName} declined the invitation` : `${targetName} left`;
         case 'ban':
           return `${who} banned ${targetName}`;

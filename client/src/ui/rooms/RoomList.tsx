@@ -1,7 +1,8 @@
 import { A, useLocation, useNavigate } from '@solidjs/router';
-import { createMemo, createSignal, For, Show } from 'solid-js';
+import { createMemo, createResource, createSignal, For, Show } from 'solid-js';
 import { describeError } from '../../matrix/errors';
-import { lastMessage, memberName, roomAvatar, roomName, sortedRooms } from '../../matrix/room-info';
+import { directPartner, memberName, roomAvatar, roomName, sortedRooms } from '../../matrix/room-info';
+import { lastMessagePreview } from '../../matrix/preview';
 import type { RoomData } from '../../matrix/sync/accumulator';
 import type { DecryptedView } from '../../matrix/timeline-view';
 import { Avatar } from '../common/Avatar';
@@ -16,14 +17,9 @@ function preview(room: RoomData, own: string, decrypted: Record<string, Decrypte
     const inviter = room.inviteState.find((e) => e.type === 'm.room.member' && e.state_key === own)?.sender;
     return inviter ? `Invited by ${memberName(room, inviter)}` : 'Invitation';
   }
-  const raw = lastMessage(room);
-  if (!raw) return '';
-  const d = decrypted[raw.event_id];
-  const e = d?.ok ? { ...raw, type: d.type, content: d.content } : raw;
-  if (e.unsigned?.redacted_because) return 'Message deleted';
-  const who = e.sender === own ? 'You' : memberName(room, e.sender);
-  const body = e.type === 'm.room.encrypted' ? 'Encrypted message' : typeof e.content.body === 'string' ? e.content.body.split('\n').find((l) => !l.startsWith('> ') && l) ?? '' : '';
-  return `${who}: ${body}`;
+  if (room.membership === 'knock') return 'You asked to join. Waiting for an answer…';
+  const p = lastMessagePreview(room, own, decrypted);
+  return p ? `${p.who}: ${p.text}` : '';
 }
 
 export function RoomList() {
@@ -33,6 +29,10 @@ export function RoomList() {
   const [filter, setFilter] = createSignal('');
   const [tab, setTab] = createSignal<Tab>('all');
   const [error, setError] = createSignal('');
+  const [keysMissing] = createResource(
+    () => [client.cryptoStatus(), client.trustChanged()] as const,
+    () => client.lacksKeys().catch(() => false),
+  );
 
   const rooms = createMemo(() => {
     const f = filter().trim().toLowerCase();
@@ -76,6 +76,9 @@ export function RoomList() {
         <button class="icon" title="New group" aria-label="New group" onClick={() => navigate('/new/group')}>
           <Icon name="plus" />
         </button>
+        <button class="icon" title="Explore public rooms" aria-label="Explore public rooms" onClick={() => navigate('/explore')}>
+          <Icon name="compass" />
+        </button>
         <button class="icon" title="Settings" aria-label="Settings" onClick={() => navigate('/settings')}>
           <Icon name="settings" />
         </button>
@@ -83,6 +86,11 @@ export function RoomList() {
       <Show when={client.status() !== 'live'}>
         <div class="status-line" role="status">
           {client.status() === 'connecting' ? 'Connecting…' : client.status() === 'reconnecting' ? 'Offline — showing saved messages. Reconnecting…' : ''}
+        </div>
+      </Show>
+      <Show when={keysMissing()}>
+        <div class="status-line" role="status">
+          Your encrypted history is backed up, but this session cannot read it yet. <A href="/settings">Verify this session or enter your recovery key</A>.
         </div>
       </Show>
       <div class="room-filter">
@@ -104,6 +112,7 @@ export function RoomList() {
             const name = (): string => roomName(room, client.userId);
             const muted = (): boolean => client.isMuted(room.roomId);
             const unread = (): number => room.notificationCount;
+            const partner = (): string | undefined => (client.isDirect(room.roomId) ? directPartner(room, client.userId) : undefined);
             return (
               <li>
                 <A
@@ -111,9 +120,9 @@ export function RoomList() {
                   classList={{ unread: unread() > 0 }}
                   href={href()}
                   aria-current={location.pathname === href() ? 'page' : undefined}
-                  aria-label={`${name()}${unread() ? `, ${unread()} unread` : ''}${room.highlightCount ? `, ${room.highlightCount} mentions` : ''}${room.membership === 'invite' ? ', invitation' : ''}`}
+                  aria-label={`${name()}${unread() ? `, ${unread()} unread` : ''}${room.highlightCount ? `, ${room.highlightCount} mentions` : ''}${room.membership === 'invite' ? ', invitation' : ''}${muted() ? ', muted' : ''}`}
                 >
-                  <Avatar id={room.roomId} name={name()} url={roomAvatar(room, client.userId, client.isDirect(room.roomId))} size={40} />
+                  <Avatar id={room.roomId} name={name()} url={roomAvatar(room, client.userId, client.isDirect(room.roomId))} size={40} presence={partner() ? client.presenceOf(partner()!) : undefined} />
                   <div class="grow">
                     <div class="row">
                       <span class="name grow">{name()}</span>
@@ -123,6 +132,11 @@ export function RoomList() {
                       <span class="preview grow">{preview(room, client.userId, client.decrypted)}</span>
                       <Show when={room.highlightCount > 0}>
                         <span class="badge mention" title="Mentions">@{room.highlightCount}</span>
+                      </Show>
+                      <Show when={muted()}>
+                        <span class="hint" title="Muted" aria-label="Muted">
+                          <Icon name="bellOff" size={14} />
+                        </span>
                       </Show>
                       <Show when={unread() > 0 && room.highlightCount === 0}>
                         <span class="badge" classList={{ muted: muted() }}>{unread()}</span>

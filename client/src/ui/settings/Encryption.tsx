@@ -5,11 +5,12 @@ import { useClient } from '../context';
 /** This device's encryption: its fingerprint, cross-signing, and the key backup. */
 export function Encryption() {
   const client = useClient();
-  const [info, { refetch }] = createResource(
-    () => client.cryptoStatus() === 'ready',
-    async (ready) => {
+  // Asked again when secrets arrive from another session (the backup key, cross-signing keys).
+  const [info] = createResource(
+    () => [client.cryptoStatus() === 'ready', client.trustChanged()] as const,
+    async ([ready]) => {
       if (!ready || !client.crypto) return undefined;
-      const [backup, crossSigning] = await Promise.all([client.crypto.backupInfo().catch(() => undefined), client.crypto.hasCrossSigningKeys()]);
+      const [backup, crossSigning] = await Promise.all([client.crypto.backupInfo().catch(() => undefined), client.crypto.hasCrossSigningKeys().catch(() => false)]);
       return { backup, crossSigning };
     },
   );
@@ -22,7 +23,7 @@ export function Encryption() {
     setNote('');
     try {
       await fn();
-      void refetch();
+      client.trustUpdated();
     } catch (err) {
       setNote(describeError(err));
     } finally {

@@ -2,6 +2,7 @@ import { useNavigate } from '@solidjs/router';
 import { createResource, createSignal, For, onCleanup, Show } from 'solid-js';
 import { describeError } from '../../matrix/errors';
 import { localpart } from '../../matrix/room-info';
+import type { Device } from '../../matrix/types';
 import { notify, setNotify, setTheme, theme, type Theme } from '../../state/prefs';
 import { setSession } from '../../state/session';
 import { Avatar } from '../common/Avatar';
@@ -63,7 +64,9 @@ function Profile() {
               .catch((err: unknown) => setNote(describeError(err)));
           }}
         />
-        <button type="submit" class="primary">Save profile</button>
+        <button type="submit" class="primary" style={{ 'margin-top': '0.75rem' }}>
+          Save profile
+        </button>
         <Show when={note()}>
           <p class="hint" role="status">{note()}</p>
         </Show>
@@ -74,14 +77,24 @@ function Profile() {
 
 function Sessions() {
   const client = useClient();
-  const [devices, { refetch }] = createResource(() => client.api.devices().then((r) => r.devices));
+  const [error, setError] = createSignal('');
+  // A failed refresh keeps the list it had (the error shows once, below), so reading it never throws.
+  const [devices, { refetch }] = createResource(async (_: unknown, info: { value: Device[] | undefined }) => {
+    try {
+      return (await client.api.devices()).devices;
+    } catch (err) {
+      setError(describeError(err));
+      return info.value ?? [];
+    }
+  });
   // Trust as the crypto engine sees it; refreshed whenever a verification finishes.
   const [trust, { refetch: refetchTrust }] = createResource(
-    () => client.verifications().length,
+    () => [client.verifications().length, client.trustChanged()] as const,
     async () => new Map((await client.devices(client.userId).catch(() => [])).map((d) => [d.deviceId, d.verified])),
   );
-  // A session that signed in meanwhile uploads its keys a moment later: keep looking.
+  // A session that signs in meanwhile (and uploads its keys a moment later) shows up by itself.
   const timer = setInterval(() => {
+    if (!devices.loading) void refetch();
     if (!trust.loading) void refetchTrust();
   }, 3000);
   onCleanup(() => clearInterval(timer));
@@ -91,7 +104,6 @@ function Sessions() {
     return t ? <span class="verified">Verified</span> : <span class="unverified">Not verified</span>;
   };
   const [password, setPassword] = createSignal('');
-  const [error, setError] = createSignal('');
   const [busy, setBusy] = createSignal(false);
   const others = (): string[] => (devices() ?? []).map((d) => d.device_id).filter((id) => id !== client.session.deviceId);
   const signOut = async (ids: string[]): Promise<void> => {
@@ -116,41 +128,45 @@ function Sessions() {
     <section aria-labelledby="sessions-h">
       <h2 id="sessions-h">Sessions</h2>
       <ul class="list" aria-busy={devices.loading}>
-        <For each={devices()}>
-          {(d) => (
-            <li>
-              <div class="grow">
-                <div>
-                  {d.display_name ?? d.device_id}
-                  {d.device_id === client.session.deviceId ? ' (this session)' : ''}
+        <For each={(devices() ?? []).map((x) => x.device_id)}>
+          {(id) => {
+            // Rows are keyed by device ID: a refresh updates them in place.
+            const d = (): Device => devices()?.find((x) => x.device_id === id) ?? { device_id: id };
+            return (
+              <li>
+                <div class="grow">
+                  <div>
+                    {d().display_name ?? d().device_id}
+                    {d().device_id === client.session.deviceId ? ' (this session)' : ''}
+                  </div>
+                  <div class="hint">
+                    {d().device_id}
+                    {d().last_seen_ts ? ` · last seen ${shortWhen(d().last_seen_ts!)}` : ''}
+                    {d().last_seen_ip ? ` · ${d().last_seen_ip}` : ''}
+                  </div>
+                  {mark(d().device_id)}
                 </div>
-                <div class="hint">
-                  {d.device_id}
-                  {d.last_seen_ts ? ` · last seen ${shortWhen(d.last_seen_ts)}` : ''}
-                  {d.last_seen_ip ? ` · ${d.last_seen_ip}` : ''}
-                </div>
-                {mark(d.device_id)}
-              </div>
-              <Show when={d.device_id !== client.session.deviceId && trust()?.get(d.device_id) === false}>
-                <button
-                  onClick={() => {
-                    setError('');
-                    void client
-                      .verifyDevice(client.userId, d.device_id)
-                      .then(() => refetchTrust())
-                      .catch((err: unknown) => setError(describeError(err)));
-                  }}
-                >
-                  Verify
-                </button>
-              </Show>
-              <Show when={d.device_id !== client.session.deviceId}>
-                <button class="danger" disabled={busy()} onClick={() => void signOut([d.device_id])}>
-                  Sign out
-                </button>
-              </Show>
-            </li>
-          )}
+                <Show when={d().device_id !== client.session.deviceId && trust()?.get(d().device_id) === false}>
+                  <button
+                    onClick={() => {
+                      setError('');
+                      void client
+                        .verifyDevice(client.userId, d().device_id)
+                        .then(() => refetchTrust())
+                        .catch((err: unknown) => setError(describeError(err)));
+                    }}
+                  >
+                    Verify
+                  </button>
+                </Show>
+                <Show when={d().device_id !== client.session.deviceId}>
+                  <button class="danger" disabled={busy()} onClick={() => void signOut([d().device_id])}>
+                    Sign out
+                  </button>
+                </Show>
+              </li>
+            );
+          }}
         </For>
       </ul>
       <Show when={others().length > 0}>
