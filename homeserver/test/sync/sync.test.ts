@@ -170,6 +170,21 @@ test('presence: set, seen by room-mates only, offline after idling', async (t) =
   t.is(later.body.presence, 'offline');
 });
 
+test('presence: people one starts sharing a room with show as they are now, not only on their next change', async (t) => {
+  const s = await startTestServer(t, open);
+  const [alice, bob] = await Promise.all([registerUser(s, 'alice'), registerUser(s, 'bob')]);
+  t.is((await alice.call('PUT', `/_matrix/client/v3/presence/${encodeURIComponent(alice.userId)}/status`, { presence: 'online', status_msg: 'here' })).status, 200);
+  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
+  const before = await sync(bob);
+  t.false(before.presence.events.some((e: any) => e.sender === alice.userId));
+  await bob.call('POST', `${r(room)}/join`, {});
+  const after = await sync(bob, { since: before.next_batch });
+  t.true(after.presence.events.some((e: any) => e.sender === alice.userId && e.content.status_msg === 'here'));
+  // A sync from a position after the join brings nothing again.
+  const aliceNext = await sync(alice, { since: (await sync(alice)).next_batch });
+  t.false(aliceNext.presence.events.some((e: any) => e.sender === bob.userId), 'nothing new once it was seen');
+});
+
 test('invite and leave sections; left rooms show on request; forgotten rooms do not', async (t) => {
   const s = await startTestServer(t, open);
   const alice = await registerUser(s, 'alice');

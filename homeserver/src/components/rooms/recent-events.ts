@@ -16,7 +16,7 @@ const PER_ROOM = 256;
 export class RecentEvents {
   private readonly rooms = new Map<string, Entry[]>();
 
-  constructor(private readonly startPosition: number) {}
+  constructor(readonly startPosition: number) {}
 
   observe(events: readonly StoredEvent[]): void {
     for (const e of events) {

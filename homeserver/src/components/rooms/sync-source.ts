@@ -50,6 +50,10 @@ const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.
 export class RoomSyncSource {
   private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; displayName: string | undefined }>(100_000);
   private readonly membershipCache = new LruCache<string, MembershipRow[]>(50_000);
+  /** Joins seen since start, newest last: who began sharing a room with whom, without a query. */
+  private readonly recentJoins: Array<{ stream: number; roomId: string; userId: string }> = [];
+  /** recentJoins holds every join after this position. */
+  private joinsCompleteFrom: number;
   /** Per room: the members a summary is made of (dropped on any membership event of the room). */
   private readonly summaryRows = new LruCache<string, ReadonlyArray<{ user_id: string; membership: string }>>(10_000);
 
@@ -60,7 +64,9 @@ export class RoomSyncSource {
     private readonly current: CurrentState,
     private readonly reader: RoomReader,
     private readonly recent: RecentEvents,
-  ) {}
+  ) {
+    this.joinsCompleteFrom = recent.startPosition;
+  }
 
   /** A user's memberships; cached until a member event for the user is persisted. */
   async memberships(userId: string): Promise<MembershipRow[]> {
@@ -85,6 +91,10 @@ export class RoomSyncSource {
   observe(events: readonly StoredEvent[]): void {
     for (const e of events) {
       if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) {
+        if (e.pdu.content.membership === 'join' && !e.outlier) {
+          this.recentJoins.push({ stream: e.streamOrdering, roomId: e.roomId, userId: e.pdu.state_key });
+          if (this.recentJoins.length > 20_000) this.joinsCompleteFrom = this.recentJoins.splice(0, 5_000).at(-1)!.stream;
+        }
         this.summaryRows.delete(e.roomId);
         this.membershipGeneration++;
         this.membershipCache.delete(e.pdu.state_key);
@@ -328,6 +338,36 @@ export class RoomSyncSource {
       .andWhere('mine.membership', 'join')
       .andWhere('other.membership', 'join')) as Array<{ user_id: string }>;
     return new Set(rows.map((r) => r.user_id));
+  }
+
+  /**
+   * Users who began sharing a joined room with `userId` in (from, to]: they joined one of its
+   * rooms then, or it joined a room they are in.
+   */
+  async newlySharing(userId: string, joinedRooms: readonly string[], from: number, to: number): Promise<string[]> {
+    if (joinedRooms.length === 0) return [];
+    const mine = (await this.memberships(userId)).filter((m) => m.membership === 'join');
+    const newlyJoined = mine.filter((m) => m.streamOrdering > from && m.streamOrdering <= to).map((m) => m.roomId);
+    const rooms = new Set(joinedRooms);
+    const out = new Set<string>();
+    if (from >= this.joinsCompleteFrom) {
+      // From memory: the usual incremental sync costs no query.
+      for (const j of this.recentJoins) if (j.stream > from && j.stream <= to && rooms.has(j.roomId)) out.add(j.userId);
+    } else {
+      const rows = (await this.db('room_memberships')
+        .distinct('user_id')
+        .whereIn('room_id', joinedRooms)
+        .andWhere('membership', 'join')
+        .andWhere('stream_ordering', '>', from)
+        .andWhere('stream_ordering', '<=', to)) as Array<{ user_id: string }>;
+      for (const r of rows) out.add(r.user_id);
+    }
+    if (newlyJoined.length > 0) {
+      const members = (await this.db('room_memberships').distinct('user_id').whereIn('room_id', newlyJoined).andWhere('membership', 'join')) as Array<{ user_id: string }>;
+      for (const r of members) out.add(r.user_id);
+    }
+    out.delete(userId);
+    return [...out];
   }
 
   /** Stream position of an event, for receipts. */

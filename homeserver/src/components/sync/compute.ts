@@ -107,11 +107,25 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   }
 
   const presence: JsonObject[] = [];
-  if (deps.presence.enabled && !(since && to.presence <= since.presence)) {
-    const others = await src.usersSharingRooms(userId);
-    others.add(userId);
-    for (const p of deps.presence.changedSince(others, since?.presence ?? 0, to.presence)) {
-      if (typeAllowed(filter.presence, 'm.presence')) presence.push(p);
+  if (deps.presence.enabled && typeAllowed(filter.presence, 'm.presence')) {
+    const seen = new Set<string>();
+    if (!(since && to.presence <= since.presence)) {
+      const others = await src.usersSharingRooms(userId);
+      others.add(userId);
+      for (const p of deps.presence.changedSince(others, since?.presence ?? 0, to.presence)) {
+        presence.push(p);
+        seen.add(String(p.sender));
+      }
+    }
+    // People the user starts sharing a room with: their presence as it is now, not only its later changes.
+    if (since) {
+      const newcomers = await src.newlySharing(userId, [...joinedRooms], since.events, to.events);
+      const current = deps.presence.changedSince(
+        newcomers.filter((u) => !seen.has(u)),
+        0,
+        to.presence,
+      );
+      presence.push(...current);
     }
   }
 
