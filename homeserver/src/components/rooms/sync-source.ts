@@ -1,9 +1,12 @@
 import type { Knex } from 'knex';
-import { stateKey, type StateMap } from '../../core/events.js';
+import { stateKey, type PDU, type StateMap } from '../../core/events.js';
 import type { JsonObject } from '../../core/json.js';
+import type { PushRuleset } from '../../core/push-rules/defaults.js';
+import { evaluatePushRules, notificationLevel, type PushContext } from '../../core/push-rules/evaluate.js';
 import type { RoomVersion } from '../../core/room-versions.js';
 import type { Viewer } from './client-events.js';
 import { matchesFilter, type RoomEventFilter } from './event-filter.js';
+import { roomPower } from './permissions.js';
 import type { RoomReader } from './reader.js';
 import type { CurrentState } from './state/current-state.js';
 import type { StateGroups } from './state/state-groups.js';
@@ -29,17 +32,6 @@ export interface TimelineSlice {
   prevBatch: string;
 }
 
-/** Event types that count as unread messages. */
-const COUNTED_TYPES = ['m.room.message', 'm.room.encrypted', 'm.sticker', 'm.call.invite', 'm.poll.start', 'org.matrix.msc3381.poll.start'];
-
-function mentions(content: Record<string, unknown>, userId: string, displayName: string | undefined): boolean {
-  const m = content['m.mentions'] as { user_ids?: unknown } | undefined;
-  if (m !== undefined) return Array.isArray(m.user_ids) && m.user_ids.includes(userId);
-  // Clients that predate m.mentions: the legacy body match.
-  const body = typeof content.body === 'string' ? content.body : '';
-  return body.includes(userId) || (displayName !== undefined && displayName !== '' && body.includes(displayName));
-}
-
 /** Types whose current state goes with an invite or knock so clients can show the room. */
 const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
@@ -48,7 +40,8 @@ const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.
  * are rooms' tables; sync only sees events, states and positions.
  */
 export class RoomSyncSource {
-  private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; displayName: string | undefined }>(100_000);
+  /** Per room and user: the counts up to `upTo` after read position `after`, under the ruleset `rules`. */
+  private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; rules: PushRuleset }>(100_000);
   private readonly membershipCache = new LruCache<string, MembershipRow[]>(50_000);
   /** Joins seen since start, newest last: who began sharing a room with whom, without a query. */
   private readonly recentJoins: Array<{ stream: number; roomId: string; userId: string }> = [];
@@ -267,6 +260,16 @@ export class RoomSyncSource {
 
   /** Joined and invited member counts, and up to five other members to name the room after. */
   async summary(roomId: string, userId: string): Promise<{ joined: number; invited: number; heroes: string[] }> {
+    const rows = await this.memberRows(roomId);
+    const joined = rows.filter((r) => r.membership === 'join');
+    const invited = rows.filter((r) => r.membership === 'invite');
+    const others = [...joined, ...invited].map((r) => r.user_id).filter((u) => u !== userId).sort();
+    const heroes = others.length > 0 ? others.slice(0, 5) : rows.filter((r) => r.user_id !== userId).map((r) => r.user_id).sort().slice(0, 5);
+    return { joined: joined.length, invited: invited.length, heroes };
+  }
+
+  /** The room's members (joined, invited, left, banned); cached until a membership of the room changes. */
+  private async memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
     let rows = this.summaryRows.get(roomId);
     if (!rows) {
       rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
@@ -275,34 +278,30 @@ export class RoomSyncSource {
       }>;
       this.summaryRows.set(roomId, rows);
     }
-    const joined = rows.filter((r) => r.membership === 'join');
-    const invited = rows.filter((r) => r.membership === 'invite');
-    const others = [...joined, ...invited].map((r) => r.user_id).filter((u) => u !== userId).sort();
-    const heroes = others.length > 0 ? others.slice(0, 5) : rows.filter((r) => r.user_id !== userId).map((r) => r.user_id).sort().slice(0, 5);
-    return { joined: joined.length, invited: invited.length, heroes };
+    return rows;
   }
 
   /**
-   * Unread counts after the user's read position: messages from others, and those that mention
-   * the user (m.mentions, or their ID or display name in the body). Push rules refine this later.
-   * Counted incrementally: a cached count for the same read position only adds what came since.
+   * Unread counts after the user's read position: the events of others that the user's push
+   * rules make notify, and of those the ones they highlight. Counted incrementally: a cached
+   * count for the same read position and the same ruleset only adds what came since; a changed
+   * ruleset (a new object) counts again from the read position.
    */
-  async unreadCounts(roomId: string, userId: string, afterStream: number, upTo: number, displayName: string | undefined): Promise<{ notifications: number; highlights: number }> {
+  async unreadCounts(roomId: string, userId: string, afterStream: number, upTo: number, rules: PushRuleset): Promise<{ notifications: number; highlights: number }> {
     const key = `${roomId}\u0000${userId}`;
     const cached = this.unread.get(key);
-    const reuse = cached && cached.after === afterStream && cached.displayName === displayName && cached.upTo <= upTo;
+    const reuse = cached && cached.after === afterStream && cached.rules === rules && cached.upTo <= upTo;
     const from = reuse ? cached.upTo : afterStream;
     let notifications = reuse ? cached.notifications : 0;
     let highlights = reuse ? cached.highlights : 0;
+    const candidates: Array<Readonly<PDU>> = [];
     const ids = upTo > from ? this.recent.range(roomId, from, upTo) : [];
     if (ids) {
       const loaded = await this.events.getMany(ids);
       for (const id of ids) {
         const e = loaded.get(id);
-        if (!e || e.pdu.state_key !== undefined || e.pdu.sender === userId || e.rejectedReason !== null || e.softFailed) continue;
-        if (!COUNTED_TYPES.includes(e.pdu.type)) continue;
-        notifications++;
-        if (mentions(e.pdu.content, userId, displayName)) highlights++;
+        if (!e || e.pdu.sender === userId || e.rejectedReason !== null || e.softFailed) continue;
+        candidates.push(e.pdu);
       }
     } else if (upTo > from) {
       const rows = (await this.db('events')
@@ -313,20 +312,39 @@ export class RoomSyncSource {
         .andWhere('outlier', false)
         .whereNull('rejected_reason')
         .andWhere('soft_failed', false)
-        .whereNull('rejected_reason')
-        .andWhere('soft_failed', false)
-        .whereNull('state_key')
-        .whereIn('type', COUNTED_TYPES)
         .andWhereNot('sender', userId)
         .limit(1000)) as Array<{ json: string }>;
-      for (const r of rows) {
-        const content = (JSON.parse(r.json) as { content: Record<string, unknown> }).content;
-        if (mentions(content, userId, displayName)) highlights++;
-      }
-      notifications += rows.length;
+      for (const r of rows) candidates.push(JSON.parse(r.json) as PDU);
     }
-    this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, displayName });
+    if (candidates.length > 0) {
+      const ctx = await this.pushContext(roomId, userId);
+      for (const pdu of candidates) {
+        const outcome = evaluatePushRules(rules, pdu, ctx);
+        if (!outcome.notify) continue;
+        notifications++;
+        if (outcome.highlight) highlights++;
+      }
+    }
+    this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
+  }
+
+  /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */
+  private async pushContext(roomId: string, userId: string): Promise<PushContext> {
+    const [rows, member, power] = await Promise.all([this.memberRows(roomId), this.current.event(roomId, 'm.room.member', userId), roomPower(this.current, roomId)]);
+    const name = member?.pdu.content.displayname;
+    const levels = new Map<string, number>();
+    return {
+      userId,
+      displayName: typeof name === 'string' ? name : undefined,
+      memberCount: rows.reduce((n, r) => (r.membership === 'join' ? n + 1 : n), 0),
+      powerLevel(sender) {
+        let level = levels.get(sender);
+        if (level === undefined) levels.set(sender, (level = power?.userLevel(sender) ?? 0));
+        return level;
+      },
+      notificationLevel: (k) => notificationLevel(power?.powerLevels?.pdu.content, k),
+    };
   }
 
   /** Everyone who shares a joined room with the user: whose presence they may see. */

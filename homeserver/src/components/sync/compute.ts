@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../core/json.js';
+import type { PushRuleset } from '../../core/push-rules/defaults.js';
 import type { StoredEvent } from '../rooms/storage/events.js';
 import type { MembershipRow, TimelineSlice } from '../rooms/sync-source.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
@@ -61,7 +62,7 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   const withEvents = since ? await src.roomsWithEvents(joinedList, since.events, to.events) : new Set(joinedList);
   const receipts = await deps.receipts.forRooms(joinedList, since?.receipts ?? 0, to.receipts, userId);
   let readPositions: Map<string, number> | undefined;
-  let displayName: { value: string | undefined } | undefined;
+  let pushRules: PushRuleset | undefined;
 
   const join: JsonObject = {};
   for (const m of memberships.filter((x) => x.membership === 'join' && roomIncluded(filter, x.roomId))) {
@@ -78,10 +79,10 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
     if (receipt && typeAllowed(filter.room?.ephemeral, 'm.receipt')) ephemeral.push({ type: 'm.receipt', content: receipt });
     room.ephemeral = { events: ephemeral };
     room.account_data = { events: roomAccountData.get(m.roomId) ?? [] };
-    // Read positions and the display name are needed only once some room is in the response.
+    // Read positions and push rules are needed only once some room is in the response.
     readPositions ??= await deps.receipts.readPosition(userId, joinedList);
-    displayName ??= { value: (await deps.users.getProfile(userId))?.displayname };
-    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, to.events, displayName.value);
+    pushRules ??= await deps.pushRules.forUser(userId);
+    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, to.events, pushRules);
     room.unread_notifications = { notification_count: counts.notifications, highlight_count: counts.highlights };
     join[m.roomId] = room;
   }

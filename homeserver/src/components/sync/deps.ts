@@ -3,6 +3,7 @@ import type { RoomsApi } from '../rooms/api.js';
 import type { UsersApi } from '../users/api.js';
 import type { Notifier } from './notifier.js';
 import type { Presence } from './presence.js';
+import type { PushRules } from './push-rules.js';
 import type { Receipts } from './receipts.js';
 import type { SyncPositions } from './token.js';
 import type { Typing } from './typing.js';
@@ -22,12 +23,14 @@ export interface SyncExtension {
 
 export interface SyncDeps {
   rooms: RoomsApi;
-  users: Pick<UsersApi, 'getFilter' | 'accountDataSince' | 'accountDataPosition' | 'getProfile'>;
+  users: Pick<UsersApi, 'getFilter' | 'accountDataSince' | 'accountDataPosition'>;
   receipts: Receipts;
   presence: Presence;
   typing: Typing;
   notifier: Notifier;
   extensions: SyncExtension[];
+  /** Users' push rules, merged with the defaults: unread counts evaluate them. */
+  pushRules: Pick<PushRules, 'forUser'>;
 }
 
 export interface SyncRequest {

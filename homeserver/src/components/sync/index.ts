@@ -9,12 +9,12 @@ import { Notifier } from './notifier.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { Receipts } from './receipts.js';
 import { presenceRoutes } from './routes/presence.js';
+import { PushRules } from './push-rules.js';
 import { pushRuleRoutes } from './routes/push-rules.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { syncRoutes } from './routes/sync.js';
 import { typingRoutes } from './routes/typing.js';
 import { Typing } from './typing.js';
-import { LruCache } from '../../util/lru.js';
 import { WsSync, type WsOptions } from './ws.js';
 import { connectSyncFederation, type SyncFederation, type SyncFederationEdus } from './federation-edus.js';
 
@@ -54,22 +54,17 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
   const extensions: SyncExtension[] = [];
   // The account-data position is kept here rather than asked of the database on every sync.
   let accountDataMax = await deps.users.accountDataPosition();
-  // Display names feed the legacy mention match of unread counts on every sync.
-  const profiles = new LruCache<string, { value: Awaited<ReturnType<UsersApi['getProfile']>> }>(50_000);
-  deps.users.onProfileChanged((userId) => profiles.delete(userId));
   const users: SyncDeps['users'] = {
     getFilter: (userId, id) => deps.users.getFilter(userId, id),
     accountDataSince: (userId, since, limit) => deps.users.accountDataSince(userId, since, limit),
-    async getProfile(userId) {
-      const hit = profiles.get(userId);
-      if (hit) return hit.value;
-      const value = await deps.users.getProfile(userId);
-      profiles.set(userId, { value });
-      return value;
-    },
     accountDataPosition: () => Promise.resolve(accountDataMax),
   };
-  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions };
+  // Clients read push rules from m.push_rules account data: each change is published there.
+  const pushRules = new PushRules(deps.db, async (userId, ruleset) => {
+    await deps.users.putAccountData(userId, null, 'm.push_rules', { global: ruleset });
+  });
+  deps.users.onDeactivated((userId) => pushRules.deleteUser(userId));
+  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions, pushRules };
 
   // New events become visible to sync when their stream position is published; wake their rooms then.
   const pending: Array<{ position: number; roomId: string; memberTargets: string[] }> = [];
@@ -115,7 +110,7 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
       typingRoutes(router, typing, deps.rooms, deps.authenticate);
       receiptRoutes(router, { receipts, rooms: deps.rooms, users: deps.users, onReceipt: (roomId) => notifier.pokeRoom(roomId) }, deps.authenticate);
       presenceRoutes(router, presence, deps.rooms, deps.authenticate);
-      pushRuleRoutes(router, deps.authenticate);
+      pushRuleRoutes(router, pushRules, deps.authenticate);
     },
     upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     beforeStop() {

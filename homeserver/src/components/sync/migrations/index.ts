@@ -30,4 +30,15 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    name: 'sync/002_push_rules',
+    async up(db) {
+      // One row per user who changed their push rules: their own rules in priority order and
+      // their changes to the server-default rules, as JSON (see push-rules.ts).
+      await db.schema.createTable('push_rules', (t) => {
+        t.text('user_id').primary();
+        t.jsonb('rules').notNullable();
+      });
+    },
+  },
 ];
