@@ -89,12 +89,11 @@ export class RemoteJoins {
         await this.ingest.ingest(server, (await this.ctx.infos.get(roomId))!, join, 'live');
         return;
       }
+      // One pass over everything: the state's results are the last ones, in order.
       const checked = await verifyPdus([...chainValues, ...stateValues], rv, this.ctx.federation);
       const good = checked.flatMap((c) => (c.ok ? [c.event] : []));
       const lookup = await this.ingest.storeOutliers(server, roomId, rv, good);
-      const stateIds = new Set(
-        (await verifyPdus(stateValues, rv, this.ctx.federation)).flatMap((c) => (c.ok ? [c.event.eventId] : [])),
-      );
+      const stateIds = new Set(checked.slice(chainValues.length).flatMap((c) => (c.ok ? [c.event.eventId] : [])));
       const state: StateMap = new Map();
       for (const id of stateIds) {
         const e = lookup.get(id);

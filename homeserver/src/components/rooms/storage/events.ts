@@ -35,6 +35,9 @@ interface EventRow {
   txn_id: string | null;
 }
 
+/** Rows per INSERT (17 parameters each). */
+const INSERT_CHUNK = 1000;
+
 const COLUMNS = ['stream_ordering', 'event_id', 'room_id', 'depth', 'json', 'outlier', 'rejected_reason', 'soft_failed', 'state_before', 'state_after', 'replaces_state', 'sender_device', 'txn_id'];
 
 function fromRow(r: EventRow): StoredEvent {
@@ -134,6 +137,11 @@ export class EventStore {
 
   async insert(trx: Knex.Transaction, rows: NewEventRow[]): Promise<void> {
     if (rows.length === 0) return;
+    // PostgreSQL takes at most 65,535 parameters per statement: a big join's state comes in parts.
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.insertChunk(trx, rows.slice(i, i + INSERT_CHUNK));
+  }
+
+  private async insertChunk(trx: Knex.Transaction, rows: NewEventRow[]): Promise<void> {
     await trx('events').insert(
       rows.map((r) => ({
         stream_ordering: r.streamOrdering,
