@@ -16,15 +16,19 @@ import { adminRoomRoutes } from './routes/admin-rooms.js';
 import { directoryRoutes } from './routes/directory.js';
 import { relationRoutes } from './routes/relations.js';
 import { reportRoutes } from './routes/reports.js';
+import { searchRoutes } from './routes/search.js';
 import { timestampRoutes } from './routes/timestamp.js';
 import { upgradeRoutes } from './routes/upgrade.js';
 import { userDirectoryRoutes } from './routes/user-directory.js';
+import { MessageSearch } from './search.js';
 import type { CurrentState } from './state/current-state.js';
+import type { StateGroups } from './state/state-groups.js';
 import type { AliasStore } from './storage/aliases.js';
 import { DirectoryStore } from './storage/directory.js';
 import type { EventStore } from './storage/events.js';
 import { RelationsStore } from './storage/relations.js';
 import { ReportStore } from './storage/reports.js';
+import { SearchStore } from './storage/search.js';
 import { SummaryStore } from './storage/summaries.js';
 import { TimelineStore } from './storage/timeline.js';
 import { UserDirectoryStore } from './storage/user-directory.js';
@@ -44,6 +48,7 @@ export interface RoomFeaturesDeps {
   current: CurrentState;
   aliases: AliasStore;
   reader: RoomReader;
+  groups: StateGroups;
 }
 
 export interface RoomFeatures {
@@ -58,8 +63,8 @@ export interface RoomFeatures {
 
 /**
  * Relations and threads, aliases and the room directory, the user directory, upgrades, reports,
- * timestamp lookup and the rooms admin API, built on the writer, reader and stores of the rooms
- * component.
+ * timestamp lookup, message search and the rooms admin API, built on the writer, reader and
+ * stores of the rooms component.
  */
 export function createRoomFeatures(deps: RoomFeaturesDeps): RoomFeatures {
   const { db, log, serverName, authenticate, writer, events, current } = deps;
@@ -79,6 +84,7 @@ export function createRoomFeatures(deps: RoomFeaturesDeps): RoomFeatures {
   const reports = new Reports(db, reportStore, events, current);
   const timestamps = new TimestampLookup(db, new TimelineStore(db), events, current);
   const upgrader = new RoomUpgrader({ db, writer, current, events, directory: directoryStore, profiles: deps.profiles, serverName, log });
+  const search = new MessageSearch(db, new SearchStore(db), events, deps.groups, current, deps.reader);
   const admin = new RoomAdmin(db, summaryStore, reportStore, events, current, serverName, settled);
 
   return {
@@ -92,6 +98,7 @@ export function createRoomFeatures(deps: RoomFeaturesDeps): RoomFeatures {
       reportRoutes(router, reports, authenticate);
       timestampRoutes(router, timestamps, authenticate);
       adminRoomRoutes(router, admin, authenticate);
+      searchRoutes(router, search, authenticate);
     },
     start() {
       // In the background: after an upgrade every room needs a summary, and readers wait anyway.

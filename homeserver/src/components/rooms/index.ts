@@ -72,7 +72,7 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   const service = new RoomsService(deps.db, deps.serverName, writer, events, current, aliases, memberships, deps.profiles);
   const relations = new RelationsReader(deps.db, events, current);
   const reader = new RoomReader(deps.db, events, groups, current, relations);
-  const features = createRoomFeatures({ ...deps, writer, bus, events, current, aliases, reader });
+  const features = createRoomFeatures({ ...deps, writer, bus, events, current, aliases, reader, groups });
 
   const hosts = new RoomHosts(deps.db);
   bus.subscribe((persisted) => hosts.observe(persisted));

@@ -138,6 +138,34 @@ export class HistoryVisibility {
     return this.membership.some((m) => m.value === 'join');
   }
 
+  /**
+   * The stretches of history whose events the user may see, as (after, upTo] in topological order
+   * (open where absent): what canSee answers for every event that changes neither the history
+   * visibility nor this user's membership, in a form a query can apply. Between two neighbouring
+   * changes canSee's answer cannot change, so each gap between them is judged once.
+   */
+  visibleRanges(): Array<{ after?: Point; upTo?: Point }> {
+    const changes: Point[] = [...this.visibility, ...this.membership].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+    const end: Point = { depth: Infinity, stream: Infinity };
+    const ranges: Array<{ after?: Point; upTo?: Point }> = [];
+    for (let i = 0; i <= changes.length; i++) {
+      const lo = changes[i - 1];
+      const hi = changes[i];
+      const p = hi ?? end;
+      if (!this.allowed(p, at(this.visibility, p, 'shared'), at(this.membership, p, 'leave'))) continue;
+      const last = ranges[ranges.length - 1];
+      const range = { ...(lo ? { after: { depth: lo.depth, stream: lo.stream } } : {}), ...(hi ? { upTo: { depth: hi.depth, stream: hi.stream } } : {}) };
+      // Adjacent visible gaps join into one range.
+      if (last && lo && last.upTo && last.upTo.depth === lo.depth && last.upTo.stream === lo.stream) {
+        if (hi) last.upTo = range.upTo;
+        else delete last.upTo;
+      } else {
+        ranges.push(range);
+      }
+    }
+    return ranges;
+  }
+
   /** Whether the user can see anything at all now: joined, or the room is world readable. */
   canPeek(): boolean {
     const last = this.visibility[this.visibility.length - 1]?.value ?? 'shared';

@@ -5,7 +5,11 @@ import { isJsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import type { EventStore, StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
+import { indexForSearch } from '../storage/search.js';
 import type { CheckedPdu } from './verify.js';
+
+/** Rows per statement: PostgreSQL takes at most 65,535 parameters, and a big room's state is large. */
+const CHUNK = 1000;
 
 export interface Group {
   id: number;
@@ -108,6 +112,7 @@ async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion
     const target = redactsOf(pdu, rv);
     if (target) await trx('redactions').insert({ event_id: event.eventId, redacts: target, room_id: roomId }).onConflict('event_id').ignore();
   }
+  await indexForSearch(trx, [{ eventId: event.eventId, roomId, pdu }], rv);
 }
 
 export interface CurrentStateChange {
@@ -135,7 +140,7 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
     }
   }
   for (const k of old.keys()) if (!change.newGroup.state.has(k)) removed.push(splitStateKey(k));
-  if (upserts.length > 0) await trx('current_state').insert(upserts).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']);
+  for (let i = 0; i < upserts.length; i += CHUNK) await trx('current_state').insert(upserts.slice(i, i + CHUNK)).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']);
   for (const [type, sk] of removed) await trx('current_state').where({ room_id: roomId, type, state_key: sk }).delete();
   if (change.oldGroup?.id !== change.newGroup.id) await trx('rooms').update({ current_state_group: change.newGroup.id }).where('room_id', roomId);
 
@@ -148,8 +153,8 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
         ? [{ room_id: roomId, user_id: u.state_key, membership, event_id: u.event_id, stream_ordering: change.streamOrdering, forgotten: false }]
         : [];
     });
-  if (memberships.length > 0) {
-    await trx('room_memberships').insert(memberships).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
+  for (let i = 0; i < memberships.length; i += CHUNK) {
+    await trx('room_memberships').insert(memberships.slice(i, i + CHUNK)).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
   }
 
   const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));

@@ -227,4 +227,52 @@ export const migrations: readonly Migration[] = [
       await db.schema.dropTable('event_edges');
     },
   },
+  {
+    name: 'rooms/006_event_search',
+    async up(db) {
+      // Server-side search: a text-search vector (configuration 'simple': no stemming, no stop
+      // words, so every language is treated alike) for each accepted message body, room name and
+      // topic; redacted events have none. The persist steps keep it in step from here on.
+      await db.schema.createTable('event_search', (t) => {
+        t.text('event_id').primary();
+        t.text('room_id').notNullable();
+        /** content.body, content.name or content.topic: the `keys` of a search. */
+        t.text('key').notNullable();
+        /** The `contains_url` of a search filter. */
+        t.boolean('contains_url').notNullable().defaultTo(false);
+        t.specificType('vector', 'tsvector').notNullable();
+      });
+      await db.raw('CREATE INDEX event_search_vector ON event_search USING GIN (vector)');
+      // The events held already. JSON with an escaped NUL cannot be read as jsonb: such events are
+      // left out rather than failing the step.
+      await db.raw(`
+        INSERT INTO event_search (event_id, room_id, key, contains_url, vector)
+        SELECT event_id, room_id, key, contains_url, to_tsvector('simple', body)
+        FROM (
+          SELECT e.event_id, e.room_id,
+            CASE e.type WHEN 'm.room.message' THEN 'content.body' WHEN 'm.room.name' THEN 'content.name' ELSE 'content.topic' END AS key,
+            coalesce(jsonb_typeof(c.content->'url') = 'string', false) AS contains_url,
+            regexp_replace(
+              CASE e.type
+                WHEN 'm.room.message' THEN CASE WHEN jsonb_typeof(c.content->'body') = 'string' THEN c.content->>'body' END
+                WHEN 'm.room.name' THEN CASE WHEN jsonb_typeof(c.content->'name') = 'string' THEN c.content->>'name' END
+                ELSE nullif(concat_ws(E'\\n',
+                  CASE WHEN jsonb_typeof(c.content->'topic') = 'string' THEN c.content->>'topic' END,
+                  (SELECT string_agg(DISTINCT b.block->>'body', E'\\n')
+                     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(c.content->'m.topic'->'m.text') = 'array' THEN c.content->'m.topic'->'m.text' ELSE '[]'::jsonb END) AS b(block)
+                    WHERE jsonb_typeof(b.block->'body') = 'string'
+                      AND coalesce(b.block->>'mimetype', 'text/plain') = 'text/plain'
+                      AND (b.block->>'body') IS DISTINCT FROM (c.content->>'topic'))), '')
+              END,
+              '[\\x01-\\x08\\x0e-\\x1f]', ' ', 'g') AS body
+          FROM events e
+          CROSS JOIN LATERAL (SELECT CASE WHEN strpos(e.json, '\\u0000') = 0 THEN (e.json::jsonb)->'content' END AS content) c
+          WHERE e.outlier = false AND e.rejected_reason IS NULL AND e.soft_failed = false
+            AND ((e.type = 'm.room.message' AND e.state_key IS NULL) OR (e.type IN ('m.room.name', 'm.room.topic') AND e.state_key = ''))
+            AND NOT EXISTS (SELECT 1 FROM redactions r JOIN events re ON re.event_id = r.event_id
+                            WHERE r.redacts = e.event_id AND re.rejected_reason IS NULL AND re.soft_failed = false)
+        ) x
+        WHERE x.body IS NOT NULL AND btrim(x.body) <> ''`);
+    },
+  },
 ];

@@ -4,6 +4,7 @@ import { splitStateKey, type StateMap } from '../../../core/events.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
+import { indexForSearch } from '../storage/search.js';
 import type { BuiltEvent } from './build.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 
@@ -144,6 +145,7 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
     return target ? [{ event_id: r.eventId, redacts: target, room_id: input.roomId }] : [];
   });
   if (redactions.length > 0) await trx('redactions').insert(redactions).onConflict('event_id').ignore();
+  await indexForSearch(trx, rows, input.version);
 
   const stored: StoredEvent[] = rows.map((r) => ({
     eventId: r.eventId,
