@@ -5,6 +5,8 @@ import { rj } from './scenarios/rj.js';
 import { initialSync } from './scenarios/initial-sync.js';
 import { idleConnections } from './scenarios/idle-connections.js';
 import { storage } from './scenarios/storage.js';
+import { federationIngest } from './scenarios/federation-ingest.js';
+import { bigJoin } from './scenarios/big-join.js';
 import { scaled } from './lib/scale.js';
 import { register } from './lib/client.js';
 import { startBenchServer } from './lib/server.js';
@@ -29,6 +31,9 @@ const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
   'initial-sync': () => initialSync({ rooms: scaled(500, 2), eventsPerRoom: 50, runs: 10 }),
   'idle-connections': () => idleConnections({ connections: scaled(10_000, 10), users: scaled(500, 2) }),
   storage: () => storage({ members: scaled(1000, 3), messages: scaled(10_000, 10), membershipChanges: scaled(1000, 2) }),
+  'federation-ingest': () => federationIngest({ messages: scaled(10_000, 100), perTxn: 50, rooms: 1 }),
+  'federation-ingest-10-rooms': () => federationIngest({ messages: scaled(10_000, 100), perTxn: 50, rooms: 10 }),
+  'big-join': () => bigJoin({ members: scaled(30_000, 100) }),
 };
 
 async function main(): Promise<void> {
@@ -51,12 +56,12 @@ async function main(): Promise<void> {
   for (const r of results) {
     const lat = r.latency_ms as { p50: number; p99: number } | undefined;
     if (typeof r.summary === 'string') {
-      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  ${r.summary}`);
+      console.error(`  ${String(r.scenario).padEnd(26)} ${r.met ? 'MET ' : 'MISS'}  ${r.summary}`);
     } else if (lat) {
-      console.error(`  ${String(r.scenario).padEnd(20)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat.p50} ms  p99 ${lat.p99} ms  ${r.deliveries_per_s} deliveries/s (ratio of limit ${r.ratio_of_limit})  lost ${r.lost}  dup ${r.duplicates}`);
+      console.error(`  ${String(r.scenario).padEnd(26)} ${r.met ? 'MET ' : 'MISS'}  p50 ${lat.p50} ms  p99 ${lat.p99} ms  ${r.deliveries_per_s} deliveries/s (ratio of limit ${r.ratio_of_limit})  lost ${r.lost}  dup ${r.duplicates}`);
     } else {
       const floor = (r.limit as { value?: Record<string, number> } | undefined)?.value ?? {};
-      console.error(`  ${String(r.scenario).padEnd(20)} ${r.uploadMbPerSecond} MB/s upload (floor ${floor.uploadMbPerSecond})  ${r.thumbnailsPerSecond} thumbnails/s (floor ${floor.thumbnailsPerSecond})  server RSS peak ${r.server_rss_peak_mb} MB`);
+      console.error(`  ${String(r.scenario).padEnd(26)} ${r.uploadMbPerSecond} MB/s upload (floor ${floor.uploadMbPerSecond})  ${r.thumbnailsPerSecond} thumbnails/s (floor ${floor.thumbnailsPerSecond})  server RSS peak ${r.server_rss_peak_mb} MB`);
     }
   }
 }

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { createScratchDatabase } from './database.js';
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -30,6 +31,10 @@ export interface BenchServer {
   rssNow(): number;
   /** The server's own account of its memory (from its metrics port), in bytes. */
   memory(): Promise<{ heapUsed: number; heapTotal: number; external: number }>;
+  /** The last 20,000 characters the server wrote to stdout and stderr (its log, warn level and up). */
+  output(): string;
+  /** Errors the server logged (level error and up), each shortened to its start and end. */
+  errors(): string[];
   stop(): Promise<void>;
 }
 
@@ -61,7 +66,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       HS_DATA_DIR: dataDir,
       HS_PORT: String(port),
       HS_SERVER_NAME: 'bench.test',
-      HS_LOG_LEVEL: 'warn',
+      HS_LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
       HS_OPEN_REGISTRATION: '1',
       HS_RATE_LIMIT_REGISTER_BURST: '1000000',
       HS_RATE_LIMIT_LOGIN_BURST: '1000000',
@@ -72,7 +77,36 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  // BENCH_SERVER_LOG_FILE keeps the server's whole log (with BENCH_SERVER_LOG_LEVEL, e.g. info).
+  const logFile = process.env.BENCH_SERVER_LOG_FILE ? createWriteStream(process.env.BENCH_SERVER_LOG_FILE, { flags: 'a' }) : undefined;
+  if (logFile) {
+    child.stdout!.pipe(logFile, { end: false });
+    child.stderr!.pipe(logFile, { end: false });
+  }
   child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  // Log lines can be megabytes (a failed query quotes its SQL): errors are kept as head … tail.
+  const errors: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    const text = d.toString();
+    if (!text.includes('\n')) {
+      partial += text;
+      return;
+    }
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!/^\{"level":(5|6)\d/.test(line)) continue;
+      let said = line;
+      try {
+        const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
+        said = `${entry.msg ?? ''}: ${entry.err?.message ?? ''}`;
+      } catch {
+        // not JSON: kept as written
+      }
+      errors.push(said.length > 600 ? `${said.slice(0, 200)} … ${said.slice(-400)}` : said);
+    }
+  });
   child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -103,6 +137,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     databaseUrl: db.url,
     rss: () => Math.max(peak, readRss(child.pid!)),
     rssNow: () => readRss(child.pid!),
+    output: () => out,
+    errors: () => [...errors],
     async memory() {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const metric = (name: string): number => Number(new RegExp(`^hearth_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
