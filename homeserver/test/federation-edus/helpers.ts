@@ -1,6 +1,6 @@
 import { registerUser, type TestUser } from '../helpers/client.js';
 import { federationRequest, signedBy, startFederation, type FederatedServer, type FederationNetwork } from '../helpers/federation.js';
-import type { TestServer } from '../helpers/server.js';
+import { requestJson, type TestServer } from '../helpers/server.js';
 
 export { until } from '../helpers/federation.js';
 export type { TestUser, FederatedServer, FederationNetwork };
@@ -21,21 +21,7 @@ export function clientApi(server: FederatedServer): TestServer {
     url: server.hs.url,
     database: server.database,
     dataDir: server.dataDir,
-    async request(method, urlPath, body, headers = {}) {
-      const res = await fetch(`${server.hs.url}${urlPath}`, {
-        method,
-        headers: { ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // Not JSON: the test sees the text.
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    request: (method, urlPath, body, headers) => requestJson(server.hs.url, method, urlPath, body, headers),
   };
 }
 

@@ -49,20 +49,23 @@ export async function startTestServer(
     url: hs.url,
     database,
     dataDir,
-    async request(method, urlPath, body, headers = {}) {
-      const res = await fetch(`${hs.url}${urlPath}`, {
-        method,
-        headers: { ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        // Not JSON: the test sees the text.
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    request: (method, urlPath, body, headers) => requestJson(hs.url, method, urlPath, body, headers),
   };
+}
+
+/** A request to a server's client API; the body is sent as JSON unless it is a string, and parsed back when it is JSON. */
+export async function requestJson(base: string, method: string, urlPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: the test sees the text.
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
 }

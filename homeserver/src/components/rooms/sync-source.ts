@@ -349,6 +349,18 @@ export class RoomSyncSource {
 
   /** Everyone who shares a joined room with the user: whose presence they may see. */
   async usersSharingRooms(userId: string): Promise<Set<string>> {
+    // Asked by every syncing connection whenever presence moves: cached until any membership changes.
+    const hit = this.sharingCache.get(userId);
+    if (hit && hit.generation === this.membershipGeneration) return new Set(hit.users);
+    const generation = this.membershipGeneration;
+    const users = await this.querySharing(userId);
+    this.sharingCache.set(userId, { generation, users });
+    return new Set(users);
+  }
+
+  private readonly sharingCache = new LruCache<string, { generation: number; users: ReadonlySet<string> }>(50_000);
+
+  private async querySharing(userId: string): Promise<Set<string>> {
     const rows = (await this.db('room_memberships as mine')
       .join('room_memberships as other', 'other.room_id', 'mine.room_id')
       .distinct('other.user_id')

@@ -33,8 +33,14 @@ export interface PresenceOptions {
  * Presence kept in memory for speed (every sync touches it) and written through to the database
  * only when what others see changes (state or status), so activity costs no writes.
  */
+/** Presence changes remembered for changedSince; older questions scan the people instead. */
+const MAX_LOG = 20_000;
+
 export class Presence {
   private readonly entries = new Map<string, Entry>();
+  /** Recent changes in stream order; complete for every position from logCompleteAfter on. */
+  private readonly log: Array<{ streamId: number; userId: string }> = [];
+  private logCompleteAfter = Number.MAX_SAFE_INTEGER;
   private sweeper: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -54,6 +60,7 @@ export class Presence {
     }>;
     const max = rows.reduce((m, r) => Math.max(m, Number(r.stream_id)), 0);
     const p = new Presence(db, new StreamIdGenerator(max), options, onChange);
+    p.logCompleteAfter = max;
     for (const r of rows) {
       p.entries.set(r.user_id, { state: r.state, statusMsg: r.status_msg, lastActive: Number(r.last_active_ts), lastSeen: 0, streamId: Number(r.stream_id) });
     }
@@ -126,6 +133,20 @@ export class Presence {
   /** Presence events for `users` that changed in (since, to]. */
   changedSince(users: Iterable<string>, since: number, to: number): JsonObject[] {
     const out: JsonObject[] = [];
+    if (users instanceof Set && since >= this.logCompleteAfter) {
+      // Few changes, many people: walk the changes, not the people (each of thousands of syncing
+      // connections asks this whenever presence moves).
+      const seen = new Set<string>();
+      for (let i = this.log.length - 1; i >= 0; i--) {
+        const c = this.log[i]!;
+        if (c.streamId <= since) break;
+        if (c.streamId > to || seen.has(c.userId) || !users.has(c.userId)) continue;
+        seen.add(c.userId);
+        const e = this.entries.get(c.userId);
+        if (e && e.streamId > since && e.streamId <= to) out.push({ type: 'm.presence', sender: c.userId, content: { ...this.format(e), user_id: c.userId } });
+      }
+      return out;
+    }
     for (const u of users) {
       const e = this.entries.get(u);
       if (e && e.streamId > since && e.streamId <= to) out.push({ type: 'm.presence', sender: u, content: { ...this.format(e), user_id: u } });
@@ -149,6 +170,8 @@ export class Presence {
     const reservation = this.stream.reserve();
     e.streamId = reservation.ids[0]!;
     this.entries.set(userId, e);
+    this.log.push({ streamId: e.streamId, userId });
+    if (this.log.length > MAX_LOG) this.logCompleteAfter = this.log.splice(0, MAX_LOG / 4).at(-1)!.streamId;
     try {
       await this.db('presence')
         .insert({ user_id: userId, state: e.state, status_msg: e.statusMsg, last_active_ts: e.lastActive, stream_id: e.streamId })
