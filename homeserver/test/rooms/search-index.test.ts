@@ -36,7 +36,7 @@ async function backfill(kind: 'postgres' | 'pglite') {
   const { db, close } = tdb.open();
   try {
     const steps = allMigrations();
-    await migrate(db, steps.filter((s) => s.name !== 'rooms/006_event_search'));
+    await migrate(db, steps.filter((s) => s.name !== 'rooms/006_event_search' && s.name !== 'rooms/007_event_search_by_position'));
     const { rows, add } = eventRows();
     const hello = add('m.room.message', { msgtype: 'm.text', body: 'Hello wide world' });
     const image = add('m.room.message', { msgtype: 'm.image', body: 'hello picture', url: 'mxc://hs.test/x' });
@@ -54,7 +54,10 @@ async function backfill(kind: 'postgres' | 'pglite') {
     await db('redactions').insert({ event_id: redaction, redacts: redacted, room_id: ROOM });
 
     await migrate(db, steps);
-    const indexed = (await db('event_search').select('event_id', 'room_id', 'key', 'contains_url').orderBy('event_id')) as Array<Record<string, unknown>>;
+    const indexed = (await db('event_search as s')
+      .join('events as e', 'e.stream_ordering', 's.stream_ordering')
+      .select('e.event_id', 'e.room_id', 's.key', 's.contains_url')
+      .orderBy('e.event_id')) as Array<Record<string, unknown>>;
     const store = new SearchStore(db);
     const query = searchQueryOf('hello')!;
     const criteria = { query, keys: SEARCH_KEYS, windows: [{ roomId: ROOM }] };

@@ -112,7 +112,7 @@ async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion
     const target = redactsOf(pdu, rv);
     if (target) await trx('redactions').insert({ event_id: event.eventId, redacts: target, room_id: roomId }).onConflict('event_id').ignore();
   }
-  await indexForSearch(trx, [{ eventId: event.eventId, roomId, pdu }], rv);
+  await indexForSearch(trx, [{ streamOrdering, pdu }], rv);
 }
 
 export interface CurrentStateChange {

@@ -275,4 +275,18 @@ export const migrations: readonly Migration[] = [
         WHERE x.body IS NOT NULL AND btrim(x.body) <> ''`);
     },
   },
+  {
+    name: 'rooms/007_event_search_by_position',
+    async up(db) {
+      // The search index keyed by the event's stream position instead of its ID and room (both
+      // read from the event row when searching): about a hundred bytes less per indexed event.
+      await db.raw('ALTER TABLE event_search ADD COLUMN stream_ordering bigint');
+      await db.raw('UPDATE event_search s SET stream_ordering = e.stream_ordering FROM events e WHERE e.event_id = s.event_id');
+      await db.raw('DELETE FROM event_search WHERE stream_ordering IS NULL');
+      await db.raw('ALTER TABLE event_search DROP CONSTRAINT event_search_pkey');
+      await db.raw('ALTER TABLE event_search DROP COLUMN event_id');
+      await db.raw('ALTER TABLE event_search DROP COLUMN room_id');
+      await db.raw('ALTER TABLE event_search ADD PRIMARY KEY (stream_ordering)');
+    },
+  },
 ];

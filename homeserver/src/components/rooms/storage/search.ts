@@ -62,7 +62,7 @@ export function searchableText(pdu: Pick<PDU, 'type' | 'state_key' | 'content'>)
  * Keeps the search index in step with accepted timeline events, inside their persist transaction:
  * searchable events are indexed, and a redaction takes its target out (its words are gone).
  */
-export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArray<{ eventId: string; roomId: string; pdu: PDU }>, rv: RoomVersion): Promise<void> {
+export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArray<{ streamOrdering: number; pdu: PDU }>, rv: RoomVersion): Promise<void> {
   const rows: Array<Record<string, unknown>> = [];
   const redacted: string[] = [];
   for (const e of events) {
@@ -74,15 +74,15 @@ export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArra
     const found = searchableText(e.pdu);
     if (!found) continue;
     rows.push({
-      event_id: e.eventId,
-      room_id: e.roomId,
+      // Keyed by the event's stream position (a number, not the ID text): the index costs less per event.
+      stream_ordering: e.streamOrdering,
       key: found.key,
       contains_url: typeof e.pdu.content.url === 'string',
       vector: trx.raw(`to_tsvector('${CONFIG}', ?)`, [found.text]),
     });
   }
-  if (rows.length > 0) await trx('event_search').insert(rows).onConflict('event_id').ignore();
-  if (redacted.length > 0) await trx('event_search').whereIn('event_id', redacted).delete();
+  if (rows.length > 0) await trx('event_search').insert(rows).onConflict('stream_ordering').ignore();
+  if (redacted.length > 0) await trx('event_search').whereIn('stream_ordering', trx('events').select('stream_ordering').whereIn('event_id', redacted)).delete();
 }
 
 /** A search term as a text-search query: an SQL expression with its bindings. */
@@ -171,7 +171,7 @@ export class SearchStore {
       'e.rejected_reason IS NULL',
       'e.soft_failed = false',
       `NOT EXISTS (SELECT 1 FROM redactions r JOIN events re ON re.event_id = r.event_id
-                   WHERE r.redacts = s.event_id AND re.rejected_reason IS NULL AND re.soft_failed = false)`,
+                   WHERE r.redacts = e.event_id AND re.rejected_reason IS NULL AND re.soft_failed = false)`,
     ];
     const list = (column: string, values: readonly string[], negate: boolean, like: boolean): void => {
       if (values.length === 0) {
@@ -196,9 +196,9 @@ export class SearchStore {
       bindings.push(c.scope.value);
     }
     const sql = `FROM event_search s
-      JOIN events e ON e.event_id = s.event_id
+      JOIN events e ON e.stream_ordering = s.stream_ordering
       JOIN jsonb_to_recordset(?::jsonb) AS w(room_id text, lo_depth bigint, lo_stream bigint, hi_depth bigint, hi_stream bigint)
-        ON w.room_id = s.room_id
+        ON w.room_id = e.room_id
        AND (e.depth, e.stream_ordering) > (w.lo_depth, w.lo_stream)
        AND (e.depth, e.stream_ordering) <= (w.hi_depth, w.hi_stream)
       WHERE ${where.join('\n AND ')}`;
@@ -222,7 +222,7 @@ export class SearchStore {
     }
     const orderBy = order === 'rank' ? 'rank DESC, e.stream_ordering DESC' : 'e.stream_ordering DESC';
     const { rows } = (await this.db.raw(
-      `SELECT s.event_id, e.room_id, e.sender, e.stream_ordering, ${rank} AS rank ${base.sql}${after} ORDER BY ${orderBy} LIMIT ?`,
+      `SELECT e.event_id, e.room_id, e.sender, e.stream_ordering, ${rank} AS rank ${base.sql}${after} ORDER BY ${orderBy} LIMIT ?`,
       [...bindings, limit],
     )) as { rows: Array<{ event_id: string; room_id: string; sender: string; stream_ordering: number | string; rank: number | string }> };
     return rows.map((r) => ({ eventId: r.event_id, roomId: r.room_id, sender: r.sender, stream: Number(r.stream_ordering), rank: Number(r.rank) }));
