@@ -4,8 +4,8 @@ import type { InboundPduHandler, PduResults } from '../../federation/api.js';
 import type { RoomInfo } from '../pipeline/room-info.js';
 import { serverOf } from '../hosts.js';
 import type { RoomFederationContext } from './context.js';
-import type { EventIngest } from './ingest.js';
-import { verifyPdus } from './verify.js';
+import { IngestBatch, type EventIngest, type IngestOutcome } from './ingest.js';
+import { verifyPdus, type CheckedPdu } from './verify.js';
 
 /** The `m.room.server_acl` content of a room's current state, if it has one. */
 export async function currentAcl(ctx: RoomFederationContext, info: RoomInfo): Promise<Record<string, unknown> | undefined> {
@@ -52,6 +52,7 @@ export class InboundPdus implements InboundPduHandler {
     }
     const checked = await verifyPdus(pdus, info.version, this.ctx.federation);
     await this.ctx.writer.inRoom(roomId, async () => {
+      const runnable: CheckedPdu[] = [];
       for (const c of checked) {
         if (!c.ok) {
           if (c.eventId) results.set(c.eventId, { error: c.error });
@@ -66,15 +67,37 @@ export class InboundPdus implements InboundPduHandler {
           results.set(e.eventId, { error: "the room server ACL denies the sender's server" });
           continue;
         }
-        try {
-          const now = (await this.ctx.infos.get(roomId)) ?? info;
-          const outcome = await this.ingest.ingest(origin, now, e, 'live');
-          results.set(e.eventId, outcome.rejectedReason === null ? {} : { error: outcome.rejectedReason });
-        } catch (err) {
-          this.ctx.log.warn({ err, origin, eventId: e.eventId }, 'processing an inbound event failed');
-          results.set(e.eventId, { error: 'internal error while processing the event' });
+        runnable.push(e);
+      }
+      if (runnable.length === 0) return;
+      // The room's events of this transaction in one database transaction; should anything fail,
+      // it is undone and each event is taken on its own.
+      let batch: IngestBatch | undefined;
+      const outcomes = new Map<string, IngestOutcome>();
+      try {
+        await this.ctx.db.transaction(async (trx) => {
+          batch = new IngestBatch(trx);
+          for (const e of runnable) {
+            const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
+            outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));
+          }
+        });
+        batch!.committed();
+      } catch (err) {
+        batch?.abandon(this.ctx);
+        outcomes.clear();
+        this.ctx.log.info({ err, origin, roomId }, 'a batch of inbound events failed; taking them one by one');
+        for (const e of runnable) {
+          try {
+            const now = (await this.ctx.infos.get(roomId)) ?? info;
+            outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live'));
+          } catch (one) {
+            this.ctx.log.warn({ err: one, origin, eventId: e.eventId }, 'processing an inbound event failed');
+            results.set(e.eventId, { error: 'internal error while processing the event' });
+          }
         }
       }
+      for (const [id, outcome] of outcomes) results.set(id, outcome.rejectedReason === null ? {} : { error: outcome.rejectedReason });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { stateKey, type StateMap } from '../../../core/events.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { resolveState, type StateResEvent } from '../../../core/state-res/index.js';
+import type { Knex } from 'knex';
 import type { RoomInfo } from '../pipeline/room-info.js';
 import type { StoredEvent } from '../storage/events.js';
 import { asRoomEvent, checkAgainstAuthEvents, checkAgainstState, impliedCreateId, stateResStore } from './auth-check.js';
@@ -26,6 +27,37 @@ export type IngestMode =
   /** History fetched by backfill: placed before what we hold, never news, never current state. */
   | 'backfill';
 
+/**
+ * Several inbound events of one room written in one database transaction (a `/send` transaction's
+ * run for that room). What later events of the batch must see is kept in memory (`infos`, and the
+ * event and state caches); what others may see — the bus, the shared room info — waits for the
+ * commit (`afterCommit`). A failed batch is undone by `abandon` and its events taken one by one.
+ */
+export class IngestBatch {
+  readonly infos = new Map<string, RoomInfo>();
+  readonly afterCommit: Array<() => void> = [];
+  readonly reservations: Array<{ done: () => void }> = [];
+  readonly remembered: string[] = [];
+
+  constructor(readonly trx: Knex.Transaction) {}
+
+  committed(): void {
+    for (const f of this.afterCommit) f();
+    this.release();
+  }
+
+  abandon(ctx: RoomFederationContext): void {
+    for (const id of this.remembered) ctx.events.forget(id);
+    for (const roomId of this.infos.keys()) ctx.infos.forget(roomId);
+    this.release();
+  }
+
+  private release(): void {
+    for (const r of this.reservations) r.done();
+    this.reservations.length = 0;
+  }
+}
+
 export interface IngestOutcome {
   eventId: string;
   /** Why the event was rejected; null when accepted (soft-failed events count as accepted). */
@@ -44,14 +76,19 @@ export class EventIngest {
     private readonly remote: RemoteRoom,
   ) {}
 
-  async ingest(origin: string, info: RoomInfo, event: CheckedPdu, mode: IngestMode): Promise<IngestOutcome> {
+  /** The room as the batch sees it (its own uncommitted changes included). */
+  async roomInfo(roomId: string, batch?: IngestBatch): Promise<RoomInfo | undefined> {
+    return batch?.infos.get(roomId) ?? (await this.ctx.infos.get(roomId));
+  }
+
+  async ingest(origin: string, info: RoomInfo, event: CheckedPdu, mode: IngestMode, batch?: IngestBatch): Promise<IngestOutcome> {
     const { events } = this.ctx;
     const roomId = info.roomId;
     const rv = info.version;
     const existing = await events.get(event.eventId);
     if (existing && !existing.outlier) return { eventId: event.eventId, rejectedReason: existing.rejectedReason, softFailed: existing.softFailed };
 
-    if (mode === 'live') await this.fillGap(origin, info, event);
+    if (mode === 'live') await this.fillGap(origin, info, event, batch);
 
     const extra = new Map<string, StateResEvent>();
     await this.ensureAuthEvents(origin, roomId, rv, event, extra);
@@ -69,7 +106,7 @@ export class EventIngest {
     // DAG (others may build on it) without reaching clients or moving current state.
     let softFailed = false;
     if (rejectedReason === null && mode !== 'backfill') {
-      const current = (await this.ctx.infos.get(roomId))?.state;
+      const current = (await this.roomInfo(roomId, batch))?.state;
       if (current) softFailed = !(await checkAgainstState(roomEvent, current, rv, events, extra)).ok;
     }
 
@@ -78,11 +115,11 @@ export class EventIngest {
       stateAfter = new Map(before.state);
       stateAfter.set(stateKey(event.pdu.type, event.pdu.state_key), event.eventId);
     }
-    return this.persist(info, event, { before, stateAfter, rejectedReason, softFailed, wasOutlier: existing !== undefined, mode });
+    return this.persist(info, event, { before, stateAfter, rejectedReason, softFailed, wasOutlier: existing !== undefined, mode }, batch);
   }
 
   /** Missing prev_events of a live event are asked of its origin, oldest first, before it is checked. */
-  private async fillGap(origin: string, info: RoomInfo, event: CheckedPdu): Promise<void> {
+  private async fillGap(origin: string, info: RoomInfo, event: CheckedPdu, batch?: IngestBatch): Promise<void> {
     const prevs = await this.ctx.events.getMany(event.pdu.prev_events);
     const missing = event.pdu.prev_events.filter((id) => !prevs.get(id) || prevs.get(id)!.outlier);
     if (missing.length === 0) return;
@@ -96,8 +133,8 @@ export class EventIngest {
     fetched.sort((a, b) => a.pdu.depth - b.pdu.depth);
     for (const e of fetched) {
       if (e.pdu.room_id !== info.roomId && !info.version.roomIdFromCreateEvent) continue;
-      const now = (await this.ctx.infos.get(info.roomId)) ?? info;
-      await this.ingest(origin, now, e, 'gap');
+      const now = (await this.roomInfo(info.roomId, batch)) ?? info;
+      await this.ingest(origin, now, e, 'gap', batch);
     }
   }
 
@@ -204,13 +241,14 @@ export class EventIngest {
     info: RoomInfo,
     event: CheckedPdu,
     p: { before: { state: StateMap; group?: Group }; stateAfter: StateMap; rejectedReason: string | null; softFailed: boolean; wasOutlier: boolean; mode: IngestMode },
+    batch?: IngestBatch,
   ): Promise<IngestOutcome> {
     const { db, events, groups, infos, stream, historic, bus } = this.ctx;
     const roomId = info.roomId;
     const rv = info.version;
     const moves = p.rejectedReason === null && !p.softFailed && p.mode !== 'backfill';
     // Recomputed inside the queue: a gap fill may have moved the room since `info` was read.
-    const now = (await infos.get(roomId)) ?? info;
+    const now = (await this.roomInfo(roomId, batch)) ?? info;
     const newExtremities = moves ? [...now.extremities.filter((x) => !event.pdu.prev_events.includes(x)), event.eventId].sort() : [...now.extremities];
     let newState: StateMap | undefined;
     if (moves) {
@@ -231,47 +269,62 @@ export class EventIngest {
     }
 
     const reservation = p.mode === 'backfill' ? undefined : stream.reserve(1);
+    if (reservation && batch) batch.reservations.push(reservation);
     const streamOrdering = reservation ? reservation.ids[0]! : historic.take(1)[0]!;
-    try {
-      const result = await db.transaction(async (trx) => {
-        const before = p.before.group ?? { id: await groups.create(trx, roomId, p.before.state, undefined), state: p.before.state };
-        const { stored, after } = await persistTimelineEvent(trx, events, groups, {
-          roomId,
-          version: rv,
-          event,
-          streamOrdering,
-          before,
-          stateAfter: p.stateAfter,
-          rejectedReason: p.rejectedReason,
-          softFailed: p.softFailed,
-          wasOutlier: p.wasOutlier,
-        });
-        let current: Group | undefined;
-        if (newState) {
-          const oldGroup = { id: now.stateGroup, state: now.state };
-          current = newState === p.stateAfter ? after : { id: await groups.create(trx, roomId, newState, after), state: newState };
-          await applyCurrentState(trx, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents });
-        }
-        return { stored, before, after, current };
+    const write = async (trx: Knex.Transaction) => {
+      const before = p.before.group ?? { id: await groups.create(trx, roomId, p.before.state, undefined), state: p.before.state };
+      const { stored, after } = await persistTimelineEvent(trx, events, groups, {
+        roomId,
+        version: rv,
+        event,
+        streamOrdering,
+        before,
+        stateAfter: p.stateAfter,
+        rejectedReason: p.rejectedReason,
+        softFailed: p.softFailed,
+        wasOutlier: p.wasOutlier,
       });
+      let current: Group | undefined;
+      if (newState) {
+        const oldGroup = { id: now.stateGroup, state: now.state };
+        current = newState === p.stateAfter ? after : { id: await groups.create(trx, roomId, newState, after), state: newState };
+        await applyCurrentState(trx, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents });
+      }
+      return { stored, before, after, current };
+    };
+    try {
+      const result = batch ? await write(batch.trx) : await db.transaction(write);
       events.remember(result.stored);
+      if (batch) batch.remembered.push(result.stored.eventId);
       groups.remember(result.before.id, result.before.state);
       groups.remember(result.after.id, result.after.state);
+      let next: RoomInfo | undefined;
       if (result.current) {
         groups.remember(result.current.id, result.current.state);
-        infos.set({ roomId, version: rv, extremities: newExtremities, maxDepth: Math.max(now.maxDepth, event.pdu.depth), stateGroup: result.current.id, state: result.current.state });
-        receivedOverFederation.add(result.stored);
-        bus.emit([result.stored]);
+        next = { roomId, version: rv, extremities: newExtremities, maxDepth: Math.max(now.maxDepth, event.pdu.depth), stateGroup: result.current.id, state: result.current.state };
       } else if (p.mode !== 'backfill' && p.rejectedReason === null) {
         // Soft-failed: held, not shown. The DAG's depth still moves so our next event sorts after it.
-        infos.set({ ...now, maxDepth: Math.max(now.maxDepth, event.pdu.depth) });
+        next = { ...now, maxDepth: Math.max(now.maxDepth, event.pdu.depth) };
+      }
+      const publish = (): void => {
+        if (next) infos.set(next);
+        if (result.current) {
+          receivedOverFederation.add(result.stored);
+          bus.emit([result.stored]);
+        }
+      };
+      if (batch) {
+        if (next) batch.infos.set(roomId, next);
+        batch.afterCommit.push(publish);
+      } else {
+        publish();
       }
       return { eventId: event.eventId, rejectedReason: p.rejectedReason, softFailed: p.softFailed };
     } catch (err) {
       infos.forget(roomId);
       throw err;
     } finally {
-      reservation?.done();
+      if (!batch) reservation?.done();
     }
   }
 }

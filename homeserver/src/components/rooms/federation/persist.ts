@@ -159,6 +159,11 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
 
   const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
   const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
+  if (gone.length === 1 && added.length === 1) {
+    // A linear room: the one tip moves, in one statement.
+    const moved = await trx('room_forward_extremities').update({ event_id: added[0] }).where({ room_id: roomId, event_id: gone[0] });
+    if (Number(moved) > 0) return;
+  }
   if (gone.length > 0) await trx('room_forward_extremities').where('room_id', roomId).whereIn('event_id', gone).delete();
   if (added.length > 0) await trx('room_forward_extremities').insert(added.map((event_id) => ({ room_id: roomId, event_id }))).onConflict(['room_id', 'event_id']).ignore();
 }

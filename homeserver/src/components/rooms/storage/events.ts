@@ -165,6 +165,11 @@ export class EventStore {
     );
   }
 
+  /** Drops an event that a rolled-back transaction had written. */
+  forget(id: string): void {
+    this.cache.delete(id);
+  }
+
   /** Called once the transaction committed, so readers see what the database has. */
   remember(e: StoredEvent): StoredEvent {
     this.cache.set(e.eventId, e);
