@@ -77,6 +77,8 @@ export class InboundPdus implements InboundPduHandler {
       try {
         await this.ctx.db.transaction(async (trx) => {
           batch = new IngestBatch(trx);
+          const held = await this.ctx.events.getMany(runnable.map((e) => e.eventId));
+          for (const e of runnable) if (!held.has(e.eventId)) batch.absent.add(e.eventId);
           for (const e of runnable) {
             const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
             outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));

@@ -38,6 +38,11 @@ export class IngestBatch {
   readonly afterCommit: Array<() => void> = [];
   readonly reservations: Array<{ done: () => void }> = [];
   readonly remembered: string[] = [];
+  /**
+   * Events found not held when the batch began (one query for all). Anything stored since is in
+   * the event cache, which is asked first.
+   */
+  readonly absent = new Set<string>();
 
   constructor(readonly trx: Knex.Transaction) {}
 
@@ -85,7 +90,7 @@ export class EventIngest {
     const { events } = this.ctx;
     const roomId = info.roomId;
     const rv = info.version;
-    const existing = await events.get(event.eventId);
+    const existing = events.peek(event.eventId) ?? (batch?.absent.has(event.eventId) ? undefined : await events.get(event.eventId));
     if (existing && !existing.outlier) return { eventId: event.eventId, rejectedReason: existing.rejectedReason, softFailed: existing.softFailed };
 
     if (mode === 'live') await this.fillGap(origin, info, event, batch);

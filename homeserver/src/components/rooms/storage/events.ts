@@ -165,6 +165,11 @@ export class EventStore {
     );
   }
 
+  /** The event if the cache holds it; no database read. */
+  peek(id: string): StoredEvent | undefined {
+    return this.cache.get(id);
+  }
+
   /** Drops an event that a rolled-back transaction had written. */
   forget(id: string): void {
     this.cache.delete(id);
