@@ -5,6 +5,7 @@ import type { RoomInfo } from '../pipeline/room-info.js';
 import { serverOf } from '../hosts.js';
 import type { RoomFederationContext } from './context.js';
 import { IngestBatch, type EventIngest, type IngestOutcome } from './ingest.js';
+import { flushDeferred } from './persist.js';
 import { verifyPdus, type CheckedPdu } from './verify.js';
 
 /** The `m.room.server_acl` content of a room's current state, if it has one. */
@@ -83,6 +84,7 @@ export class InboundPdus implements InboundPduHandler {
             const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
             outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));
           }
+          await flushDeferred(trx, this.ctx.events, info.version, batch.deferred);
         });
         batch!.committed();
       } catch (err) {

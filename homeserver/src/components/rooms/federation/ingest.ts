@@ -6,7 +6,7 @@ import type { RoomInfo } from '../pipeline/room-info.js';
 import type { StoredEvent } from '../storage/events.js';
 import { asRoomEvent, checkAgainstAuthEvents, checkAgainstState, impliedCreateId, stateResStore } from './auth-check.js';
 import type { RoomFederationContext } from './context.js';
-import { applyCurrentState, persistOutliers, persistTimelineEvent, type Group } from './persist.js';
+import { applyCurrentState, persistOutliers, persistTimelineEvent, type DeferredWrites, type Group } from './persist.js';
 import type { RemoteRoom } from './remote.js';
 import type { CheckedPdu } from './verify.js';
 
@@ -43,6 +43,7 @@ export class IngestBatch {
    * the event cache, which is asked first.
    */
   readonly absent = new Set<string>();
+  readonly deferred: DeferredWrites = { events: [], search: [] };
 
   constructor(readonly trx: Knex.Transaction) {}
 
@@ -288,6 +289,7 @@ export class EventIngest {
         rejectedReason: p.rejectedReason,
         softFailed: p.softFailed,
         wasOutlier: p.wasOutlier,
+        deferred: batch?.deferred,
       });
       let current: Group | undefined;
       if (newState) {

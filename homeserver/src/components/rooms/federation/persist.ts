@@ -3,7 +3,7 @@ import { redactsOf } from '../../../core/auth/index.js';
 import { splitStateKey, type PDU, type StateMap } from '../../../core/events.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
-import type { EventStore, StoredEvent } from '../storage/events.js';
+import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
 import { indexForSearch } from '../storage/search.js';
 import type { CheckedPdu } from './verify.js';
@@ -51,7 +51,26 @@ export async function persistOutliers(trx: Knex.Transaction, events: EventStore,
   return rows.map((r) => storedOf(r.event, roomId, r.streamOrdering, { outlier: true, rejectedReason: r.rejectedReason, softFailed: false, stateBefore: null, stateAfter: null, replacesState: null }));
 }
 
+/**
+ * Rows a batch of inbound events writes at its end, in multi-row statements, instead of one
+ * statement per event: nothing in the batch reads them back from the database (the event cache
+ * answers).
+ */
+export interface DeferredWrites {
+  events: NewEventRow[];
+  search: Array<{ streamOrdering: number; pdu: PDU }>;
+}
+
+export async function flushDeferred(trx: Knex.Transaction, events: EventStore, rv: RoomVersion, d: DeferredWrites): Promise<void> {
+  await events.insert(trx, d.events);
+  if (d.search.length > 0) await indexForSearch(trx, d.search, rv);
+  d.events.length = 0;
+  d.search.length = 0;
+}
+
 export interface TimelineInput {
+  /** When set, the event row and its search entry are left here for the batch to write. */
+  deferred?: DeferredWrites | undefined;
   roomId: string;
   version: RoomVersion;
   event: CheckedPdu;
@@ -83,14 +102,16 @@ export async function persistTimelineEvent(trx: Knex.Transaction, events: EventS
       replaces_state: fields.replacesState,
     });
   } else {
-    await events.insert(trx, [{ streamOrdering: input.streamOrdering, eventId: event.eventId, roomId, pdu: event.pdu, json: event.json, senderDevice: null, txnId: null, ...fields }]);
+    const row: NewEventRow = { streamOrdering: input.streamOrdering, eventId: event.eventId, roomId, pdu: event.pdu, json: event.json, senderDevice: null, txnId: null, ...fields };
+    if (input.deferred) input.deferred.events.push(row);
+    else await events.insert(trx, [row]);
   }
-  if (input.rejectedReason === null && !input.softFailed) await indexEvent(trx, roomId, input.version, event, input.streamOrdering);
+  if (input.rejectedReason === null && !input.softFailed) await indexEvent(trx, roomId, input.version, event, input.streamOrdering, input.deferred);
   return { stored: storedOf(event, roomId, input.streamOrdering, fields), after };
 }
 
 /** Relations and redactions of an accepted event, as the local path records them. */
-async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion, event: CheckedPdu, streamOrdering: number): Promise<void> {
+async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion, event: CheckedPdu, streamOrdering: number, deferred?: DeferredWrites): Promise<void> {
   const pdu = event.pdu;
   const rel = pdu.content['m.relates_to'];
   if (isJsonObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
@@ -112,7 +133,8 @@ async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion
     const target = redactsOf(pdu, rv);
     if (target) await trx('redactions').insert({ event_id: event.eventId, redacts: target, room_id: roomId }).onConflict('event_id').ignore();
   }
-  await indexForSearch(trx, [{ streamOrdering, pdu }], rv);
+  if (deferred) deferred.search.push({ streamOrdering, pdu });
+  else await indexForSearch(trx, [{ streamOrdering, pdu }], rv);
 }
 
 export interface CurrentStateChange {
