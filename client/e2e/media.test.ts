@@ -66,7 +66,8 @@ test.serial('a voice message is recorded with its waveform, sent and played', as
   await page.waitForURL(/\/room\//);
 
   await page.getByRole('button', { name: 'Record a voice message' }).click();
-  await page.getByRole('status', { name: /^Recording, 0:0[1-9]/ }).waitFor();
+  // Three seconds of sound: long enough that its playback is still running when looked for.
+  await page.getByRole('status', { name: /^Recording, 0:0[3-9]/ }).waitFor({ timeout: 30_000 });
   await screenshot(page, 'desktop-voice-recording');
   await page.getByRole('button', { name: 'Send voice' }).click();
   const voice = page.locator('.event .media-file.voice');
@@ -74,7 +75,8 @@ test.serial('a voice message is recorded with its waveform, sent and played', as
   // The recorded waveform has 64 bars (a message without one would draw a flat line of 40).
   t.is(await voice.locator('.waveform span').count(), 64);
   await voice.getByRole('button', { name: 'Play voice message' }).click();
-  await voice.getByRole('button', { name: 'Pause voice message' }).waitFor();
+  // Fetching and decrypting the recording can take a while on a loaded machine.
+  await voice.getByRole('button', { name: 'Pause voice message' }).waitFor({ timeout: 30_000 });
   await screenshot(page, 'desktop-voice-message');
   await page.locator('.room-item .preview', { hasText: 'You: Voice message' }).waitFor();
   // The system's dark mode is followed (the theme setting defaults to it).

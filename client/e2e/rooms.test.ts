@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Browser } from 'playwright-core';
-import { accessToken, DESKTOP, launchBrowser, makePng, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
+import { accessToken, DESKTOP, launchBrowser, login, makePng, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
 
 let browser: Browser;
 let close: () => Promise<void>;
@@ -67,6 +67,68 @@ test.serial('an edited last message shows its new text in the room list; threads
     headers: { Authorization: `Bearer ${await accessToken(alice.page)}` },
   });
   t.is(((await res.json()) as { chunk: unknown[] }).chunk.length, 2);
+  t.pass();
+});
+
+test.serial('search finds through the server what this device never loaded, pages on, and opens it', async (t) => {
+  const server = await startServer(t);
+  const first = await newPage(browser, t, DESKTOP);
+  await register(first.page, server.url, 'dora');
+  await first.page.getByRole('button', { name: 'New group' }).click();
+  await first.page.getByLabel('Name').fill('Field notes');
+  // Unencrypted: the server can read it, so the server searches it.
+  await first.page.getByLabel(/End-to-end/).uncheck();
+  await first.page.getByRole('button', { name: 'Create group' }).click();
+  await first.page.waitForURL(/\/room\//);
+  const roomId = decodeURIComponent(new URL(first.page.url()).pathname.split('/').pop()!);
+  const auth = { Authorization: `Bearer ${await accessToken(first.page)}` };
+  let txn = 0;
+  const post = async (content: Record<string, unknown>): Promise<string> => {
+    const res = await server.request('PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${txn++}`, content, auth);
+    t.is(res.status, 200);
+    return res.body.event_id as string;
+  };
+  // An old message with a thread reply, then far more than a sign-in's first sync brings.
+  const rootId = await post({ msgtype: 'm.text', body: 'zebra crossing at dawn' });
+  await post({ msgtype: 'm.text', body: 'a quiet giraffe answer', 'm.relates_to': { rel_type: 'm.thread', event_id: rootId, is_falling_back: true, 'm.in_reply_to': { event_id: rootId } } });
+  for (let i = 0; i < 45; i++) await post({ msgtype: 'm.text', body: `filler note ${i}` });
+
+  // A new session in a fresh browser: it holds only the latest messages, and has not opened the room.
+  const fresh = await newPage(browser, t, DESKTOP);
+  await login(fresh.page, server.url, 'dora');
+  await fresh.page.locator('.room-item', { hasText: 'Field notes' }).waitFor();
+  await fresh.page.getByRole('button', { name: 'Search messages' }).click();
+  const all = fresh.page.getByLabel('Search all conversations');
+  await all.fill('zebra');
+  const zebra = fresh.page.locator('.search-result', { hasText: 'zebra crossing at dawn' });
+  await zebra.waitFor();
+  t.is(await zebra.locator('mark').first().innerText(), 'zebra');
+
+  // Results come a page at a time, newest first; "Load more results" brings the next page.
+  await all.fill('filler');
+  const results = fresh.page.locator('.search-result');
+  await fresh.page.getByRole('button', { name: 'Load more results' }).waitFor();
+  t.is(await results.count(), 20);
+  t.is(await results.first().locator('mark').first().innerText(), 'filler');
+  t.true((await results.first().innerText()).includes('filler note 44'));
+  await fresh.page.getByRole('button', { name: 'Load more results' }).click();
+  await results.nth(39).waitFor();
+  await fresh.page.getByRole('button', { name: 'Load more results' }).click();
+  await results.nth(44).waitFor();
+  await fresh.page.getByRole('button', { name: 'Load more results' }).waitFor({ state: 'detached' });
+  t.is(await results.count(), 45);
+
+  // A result opens the room at the message: older history is paged in until it is there.
+  await all.fill('zebra');
+  await zebra.click();
+  await fresh.page.waitForURL(/\?event=/);
+  await fresh.page.locator('.event.highlighted', { hasText: 'zebra crossing at dawn' }).waitFor();
+
+  // Searching within the room; a thread reply found opens its thread.
+  await fresh.page.getByRole('button', { name: 'Search in this room' }).click();
+  await fresh.page.getByLabel('Search messages in this room').fill('giraffe');
+  await fresh.page.locator('.search-result', { hasText: 'a quiet giraffe answer' }).click();
+  await fresh.page.getByRole('complementary', { name: 'Thread' }).locator('.event', { hasText: 'a quiet giraffe answer' }).waitFor();
   t.pass();
 });
 

@@ -2,6 +2,7 @@ import test from 'ava';
 import { ConnectionError, MatrixError } from '../src/matrix/errors';
 import { HttpClient, type FetchLike } from '../src/matrix/http';
 import { MatrixApi } from '../src/matrix/api';
+import { messageSearchCriteria } from '../src/matrix/server-search';
 
 function fakeFetch(responses: Array<{ status: number; body: unknown } | Error>): { fetch: FetchLike; calls: Array<{ url: string; init: RequestInit | undefined }> } {
   const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
@@ -78,8 +79,8 @@ test('registration without a token needs open registration', async (t) => {
   t.regex(err!.message, /registration token/);
 });
 
-test('directory, knock, relations and push rule requests have the spec’s shapes', async (t) => {
-  const f = fakeFetch(Array.from({ length: 7 }, () => ({ status: 200, body: { chunk: [] } })));
+test('directory, knock, relations, search and push rule requests have the spec’s shapes', async (t) => {
+  const f = fakeFetch(Array.from({ length: 9 }, () => ({ status: 200, body: { chunk: [] } })));
   const api = new MatrixApi(new HttpClient({ baseUrl: 'https://hs', accessToken: 't', fetch: f.fetch }));
   await api.publicRooms({ term: 'garden', since: 'p1' });
   await api.knock('!r:hs', 'let me in');
@@ -88,6 +89,8 @@ test('directory, knock, relations and push rule requests have the spec’s shape
   await api.setPushRule('override', '!r:hs', { conditions: [], actions: [] });
   await api.deletePushRule('override', '!r:hs');
   await api.join('!r:hs', ['hs', 'other.example']);
+  await api.search(messageSearchCriteria('lunch', ['!r:hs']));
+  await api.search(messageSearchCriteria('lunch'), 'b1');
   const call = (i: number) => ({ url: f.calls[i]!.url, method: f.calls[i]!.init?.method, body: f.calls[i]!.init?.body ? JSON.parse(String(f.calls[i]!.init!.body)) : undefined });
   t.deepEqual(call(0), { url: 'https://hs/_matrix/client/v3/publicRooms', method: 'POST', body: { limit: 30, since: 'p1', filter: { generic_search_term: 'garden' } } });
   t.deepEqual(call(1), { url: 'https://hs/_matrix/client/v3/knock/!r%3Ahs', method: 'POST', body: { reason: 'let me in' } });
@@ -96,6 +99,12 @@ test('directory, knock, relations and push rule requests have the spec’s shape
   t.deepEqual(call(4), { url: 'https://hs/_matrix/client/v3/pushrules/global/override/!r%3Ahs', method: 'PUT', body: { conditions: [], actions: [] } });
   t.like(call(5), { url: 'https://hs/_matrix/client/v3/pushrules/global/override/!r%3Ahs', method: 'DELETE' });
   t.is(call(6).url, 'https://hs/_matrix/client/v3/join/!r%3Ahs?via=hs%2Cother.example');
+  t.deepEqual(call(7), {
+    url: 'https://hs/_matrix/client/v3/search',
+    method: 'POST',
+    body: { search_categories: { room_events: { search_term: 'lunch', keys: ['content.body'], order_by: 'recent', filter: { limit: 20, types: ['m.room.message'], rooms: ['!r:hs'] } } } },
+  });
+  t.is(call(8).url, 'https://hs/_matrix/client/v3/search?next_batch=b1');
 });
 
 test('uploads report their progress and return the content URI', async (t) => {

@@ -1,5 +1,6 @@
 import type { HttpClient, RequestOptions } from './http';
 import { MatrixError } from './errors';
+import type { RoomEventsCriteria, SearchResponse } from './server-search';
 import type { Device, DirectoryUser, JsonObject, LoginResponse, MatrixEvent, MessagesResponse, Profile, PublicRoomsResponse, SyncResponse, UiaFlowsResponse } from './types';
 
 const C = '/_matrix/client/v3';
@@ -207,6 +208,11 @@ export class MatrixApi {
     return this.req('GET', `/_matrix/client/v1/rooms/${encodeURIComponent(roomId)}/relations/${encodeURIComponent(eventId)}/${encodeURIComponent(relType)}`, {
       query: { from: p.from, limit: p.limit ?? 50, dir: 'b' },
     });
+  }
+
+  /** Server-side search of the user's rooms (`room_events`); `nextBatch` asks for the page after an earlier answer's. */
+  search(roomEvents: RoomEventsCriteria, nextBatch?: string, signal?: AbortSignal): Promise<SearchResponse> {
+    return this.req('POST', `${C}/search`, { body: { search_categories: { room_events: roomEvents } }, query: { next_batch: nextBatch }, signal });
   }
 
   // ---- push rules ----

@@ -9,9 +9,10 @@ export interface SearchHit {
 }
 
 /**
- * Message search over what this device holds (the server has no search endpoint yet), as people
- * read the messages: decrypted, edits applied, edits themselves not matched twice, thread replies
- * included. Newest first, at most `limit`. Pure.
+ * Message search over what this device holds, as people read the messages: decrypted, edits
+ * applied, edits themselves not matched twice, thread replies included. Newest first, at most
+ * `limit`. Pure. Encrypted rooms are searched only this way (the server cannot read them); see
+ * server-search.ts for the rest.
  */
 export function searchMessages(rooms: readonly RoomData[], term: string, decrypted: Readonly<Record<string, DecryptedView>> = {}, limit = 200): SearchHit[] {
   const needle = term.trim().toLowerCase();

@@ -13,6 +13,7 @@ import { WebSocketTransport } from '../matrix/sync/websocket';
 import { clearEvent, isVerificationEvent, mentions, type DecryptedView, type PendingEvent } from '../matrix/timeline-view';
 import { notificationFor } from '../matrix/notify';
 import { searchMessages, type SearchHit } from '../matrix/search';
+import { hitsFromServer, messageSearchCriteria } from '../matrix/server-search';
 import type { CryptoEngine, DeviceInfo, VerificationLike } from '../matrix/crypto/engine';
 import type { VerificationSnapshot } from '../matrix/crypto/engine';
 import type { JsonObject, MatrixEvent, SyncResponse } from '../matrix/types';
@@ -67,6 +68,8 @@ export class HearthClient {
   private live = false;
   /** Thread events fetched from the server (not in the room's timeline), by room; the latest few threads. */
   private readonly threadEvents = new Map<string, MatrixEvent[]>();
+  /** Messages found by server-side search, by event ID: a result opened may not be in any timeline here. */
+  private readonly searchedEvents = new Map<string, MatrixEvent>();
   /** Push rules, and the per-room mute. */
   readonly push: PushRulesState;
   /** Bumped when this device's trust changed (secrets arrived from another device). */
@@ -752,10 +755,47 @@ export class HearthClient {
     return !!r && (directRoomIds(this.sync).has(roomId) || isDirect(r, this.sync, this.userId));
   }
 
-  /** Message search over what this device holds (see searchMessages). */
-  search(term: string, roomId?: string): SearchHit[] {
-    const rooms = roomId ? [this.plain.rooms[roomId]].filter((r) => r !== undefined) : Object.values(this.plain.rooms);
+  /**
+   * Message search over what this device holds (see searchMessages); with `encryptedOnly`, only
+   * in encrypted rooms (the server searches the others).
+   */
+  search(term: string, roomId?: string, encryptedOnly = false): SearchHit[] {
+    const rooms = (roomId ? [this.plain.rooms[roomId]].filter((r) => r !== undefined) : Object.values(this.plain.rooms)).filter((r) => !encryptedOnly || isEncrypted(r));
     return searchMessages(rooms, term, this.decrypted);
+  }
+
+  /**
+   * One page of the server's message search (unencrypted messages only), in one room or in all;
+   * `nextBatch` continues an earlier search of the same term.
+   */
+  async searchServer(term: string, roomId?: string, nextBatch?: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; nextBatch: string | undefined; count: number; highlights: string[] }> {
+    const res = await this.api.search(messageSearchCriteria(term, roomId ? [roomId] : undefined), nextBatch, signal);
+    const found = res.search_categories.room_events;
+    const hits = hitsFromServer(found?.results ?? []);
+    if (this.searchedEvents.size > 2000) this.searchedEvents.clear();
+    for (const h of hits) this.searchedEvents.set(h.event.event_id, h.event);
+    return { hits, nextBatch: found?.next_batch, count: found?.count ?? 0, highlights: found?.highlights ?? [] };
+  }
+
+  /** A message this device knows of though maybe not in its timeline (a server search result). */
+  searchedEvent(eventId: string): MatrixEvent | undefined {
+    return this.searchedEvents.get(eventId);
+  }
+
+  /**
+   * Pages a room's history in until it holds the event (at most `maxPages` pages); whether it
+   * does then.
+   */
+  async loadUntil(roomId: string, eventId: string, maxPages = 50): Promise<boolean> {
+    const has = (): boolean => !!this.plain.rooms[roomId]?.timeline.some((e) => e.event_id === eventId);
+    let stalled = 0;
+    for (let i = 0; i < maxPages && stalled < 3 && !has() && this.canPaginate(roomId); i++) {
+      const before = this.plain.rooms[roomId]?.timeline.length;
+      await this.paginate(roomId);
+      // A page that brought nothing (a gap sync raced it) is tried again, a few times.
+      stalled = this.plain.rooms[roomId]?.timeline.length === before ? stalled + 1 : 0;
+    }
+    return has();
   }
 
   mentionsMe(content: JsonObject): boolean {

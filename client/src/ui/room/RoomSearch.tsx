@@ -1,23 +1,24 @@
 import { useNavigate } from '@solidjs/router';
-import { createMemo, createSignal, For } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
 import { memberName } from '../../matrix/room-info';
 import type { RoomData } from '../../matrix/sync/accumulator';
 import { shortWhen } from '../common/format';
+import { createMessageSearch } from '../common/message-search';
 import { useClient } from '../context';
 import { Highlighted } from './Highlighted';
 import { Icon } from '../common/Icon';
 
-/** Search within one room, over its loaded history; more history is paged in on request. */
+/**
+ * Search within one room: the server searches an unencrypted room's whole history, a page at a
+ * time; an encrypted room is searched over its history on this device, paged in on request.
+ */
 export function RoomSearch(props: { room: RoomData; onClose: () => void }) {
   const client = useClient();
   const navigate = useNavigate();
   const [q, setQ] = createSignal('');
   const [loading, setLoading] = createSignal(false);
-  const results = createMemo(() => {
-    void props.room.timeline.length;
-    return client.search(q(), props.room.roomId);
-  });
-  const more = async (): Promise<void> => {
+  const search = createMessageSearch(client, q, props.room.roomId);
+  const olderOnDevice = async (): Promise<void> => {
     setLoading(true);
     try {
       for (let i = 0; i < 5 && client.canPaginate(props.room.roomId); i++) await client.paginate(props.room.roomId);
@@ -35,13 +36,16 @@ export function RoomSearch(props: { room: RoomData; onClose: () => void }) {
       </div>
       <label class="sr-only" for="room-search">Search messages in this room</label>
       <input id="room-search" type="search" placeholder="Search this room" value={q()} onInput={(e) => setQ(e.currentTarget.value)} autofocus />
-      <p class="hint">
-        {results().length} found.{' '}
-        <button onClick={() => void more()} disabled={loading() || !client.canPaginate(props.room.roomId)}>
-          {loading() ? 'Loading…' : client.canPaginate(props.room.roomId) ? 'Search older messages' : 'All history searched'}
-        </button>
+      <p class="hint" aria-live="polite">
+        {search.searching() && search.results().length === 0 ? 'Searching…' : `${search.results().length} found.`}{' '}
+        <Show when={search.localOnly()}>
+          <button onClick={() => void olderOnDevice()} disabled={loading() || !client.canPaginate(props.room.roomId)}>
+            {loading() ? 'Loading…' : client.canPaginate(props.room.roomId) ? 'Search older messages' : 'All history searched'}
+          </button>
+        </Show>
       </p>
-      <For each={results()}>
+      <Show when={search.error()}>{(e) => <p class="hint">The server could not search ({e()}); only the messages on this device were searched.</p>}</Show>
+      <For each={search.results()}>
         {(r) => (
           <button
             class="search-result icon"
@@ -51,10 +55,15 @@ export function RoomSearch(props: { room: RoomData; onClose: () => void }) {
             <div class="hint">
               {memberName(props.room, r.event.sender)} · {shortWhen(r.event.origin_server_ts)}
             </div>
-            <Highlighted text={String(r.event.content.body)} term={q()} />
+            <Highlighted text={String(r.event.content.body)} term={q()} words={search.highlights()} />
           </button>
         )}
       </For>
+      <Show when={search.hasMore()}>
+        <button onClick={() => void search.more()} disabled={search.searching()}>
+          {search.searching() ? 'Loading…' : 'Load more results'}
+        </button>
+      </Show>
     </aside>
   );
 }

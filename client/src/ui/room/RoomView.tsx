@@ -32,7 +32,8 @@ function Room(props: { room: RoomData }) {
   /** The message a link or search result points at; one in a thread opens that thread. */
   const focus = createMemo(() => {
     const id = typeof params.event === 'string' ? params.event : undefined;
-    const e = id ? props.room.timeline.find((x) => x.event_id === id) : undefined;
+    // A server search result may be a message this device has not loaded (yet).
+    const e = id ? (props.room.timeline.find((x) => x.event_id === id) ?? client.searchedEvent(id)) : undefined;
     return id ? { id, root: e ? threadRootOf(clearEvent(e, client.decrypted).content) : undefined } : undefined;
   });
   const [panel, setPanel] = createSignal<Panel>();

@@ -40,8 +40,26 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
     setTimeout(() => setHighlight(undefined), 2000);
   };
 
+  /** A message further back than what is loaded (a search result, a link): history is paged in until it is there. */
+  let revealing = false;
+  const reveal = async (eventId: string): Promise<void> => {
+    if (!props.room.timeline.some((e) => e.event_id === eventId) && client.canPaginate(roomId)) {
+      revealing = true;
+      setLoadingHistory(true);
+      try {
+        await client.loadUntil(roomId, eventId);
+      } catch (err) {
+        props.actions.onError(err);
+      } finally {
+        revealing = false;
+        setLoadingHistory(false);
+      }
+    }
+    requestAnimationFrame(() => jumpTo(eventId));
+  };
+
   const loadOlder = async (): Promise<void> => {
-    if (loadingHistory() || !client.canPaginate(roomId)) return;
+    if (revealing || loadingHistory() || !client.canPaginate(roomId)) return;
     setLoadingHistory(true);
     const before = fromBottom();
     try {
@@ -68,7 +86,7 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
   onMount(() => {
     const saved = savedScroll.get(roomId);
     requestAnimationFrame(() => {
-      if (props.focusEvent) jumpTo(props.focusEvent);
+      if (props.focusEvent) void reveal(props.focusEvent);
       else if (saved !== undefined) scroller.scrollTop = scroller.scrollHeight - scroller.clientHeight - saved;
       else toBottom();
       setAtBottom(fromBottom() < 40);
@@ -92,7 +110,7 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
     on(
       () => props.focusEvent,
       (id) => {
-        if (id) requestAnimationFrame(() => jumpTo(id));
+        if (id) requestAnimationFrame(() => void reveal(id));
       },
       { defer: true },
     ),
