@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type http from 'node:http';
+import https from 'node:https';
 import type { Config } from './config/config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrations.js';
@@ -42,6 +43,11 @@ export interface Homeserver {
   routes(): Array<{ path: string; methods: string[] }>;
   /** Every route the federation listener serves (whether or not it is on). */
   federationRoutes(): Array<{ path: string; methods: string[] }>;
+  /**
+   * Reads the federation listener's certificate and key again (renewed certificates, on SIGHUP);
+   * new connections get them, open ones keep theirs. Throws, changing nothing, when they cannot be read.
+   */
+  reloadTls(): void;
   /** Graceful stop: no new connections, in-flight requests finish, components stop, the database closes. */
   stop(): Promise<void>;
 }
@@ -195,6 +201,8 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
   const openListener = listener;
   const openFederationListener = federationListener;
   const federationApi = federation.api;
+  const federationComponent = federation;
+  const federationApiTls = () => federationComponent.listenerTls();
   let stopping: Promise<void> | undefined;
   return {
     config,
@@ -207,6 +215,12 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     metricsUrl,
     routes: () => routes,
     federationRoutes: () => federationRoutes,
+    reloadTls() {
+      const fresh = federationApiTls();
+      if (!fresh || !(openFederationListener?.server instanceof https.Server)) return;
+      openFederationListener.server.setSecureContext(fresh);
+      log.info('federation TLS certificate reloaded');
+    },
     stop() {
       stopping ??= (async () => {
         log.info('stopping: no new connections, finishing requests in flight');

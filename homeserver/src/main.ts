@@ -45,6 +45,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Renewed certificates are taken without a restart.
+  process.on('SIGHUP', () => {
+    try {
+      hs.reloadTls();
+    } catch (err) {
+      hs.log.error({ err }, 'could not reload the federation TLS certificate; the old one stays');
+    }
+  });
 }
 
 main().catch((err: unknown) => {
