@@ -138,3 +138,25 @@ test.serial('knocking on a room of another server, being let in, then leaving it
   t.is((await gina.call('POST', `${C}/rooms/${enc(roomId)}/leave`, {})).status, 200);
   await until(async () => (await knockMember())?.content.membership === 'leave', 10_000, 'leave on hs1');
 });
+
+test.serial('a restricted room lets in a member of an allowed room, vouched for by a user of the resident server', async (t) => {
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const ivan = await newUser(net.server('hs2.test'), 'ivan');
+  const space = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat', name: 'Lobby' })).body.room_id as string;
+  const restricted = (
+    await alice.call('POST', `${C}/createRoom`, {
+      preset: 'private_chat',
+      room_version: '11',
+      initial_state: [{ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'restricted', allow: [{ type: 'm.room_membership', room_id: space }] } }],
+    })
+  ).body.room_id as string;
+  // Not yet in the allowed room: refused.
+  t.is((await ivan.call('POST', `${C}/join/${enc(restricted)}?via=hs1.test`, {})).status, 403);
+  t.is((await ivan.call('POST', `${C}/join/${enc(space)}?via=hs1.test`, {})).status, 200);
+  await until(async () => (await alice.call('GET', `${C}/rooms/${enc(space)}/joined_members`)).body.joined?.[ivan.userId] !== undefined, 10_000, 'ivan in the lobby');
+  const joined = await ivan.call('POST', `${C}/join/${enc(restricted)}?via=hs1.test`, {});
+  t.is(joined.status, 200, JSON.stringify(joined.body));
+  const member = ((await alice.call('GET', `${C}/rooms/${enc(restricted)}/members`)).body.chunk as any[]).find((e) => e.state_key === ivan.userId);
+  t.is(member?.content.membership, 'join');
+  t.is(member?.content.join_authorised_via_users_server, alice.userId);
+});
