@@ -1,7 +1,6 @@
 import { createSignal, batch, type Accessor } from 'solid-js';
 import { createStore, reconcile, type SetStoreFunction } from 'solid-js/store';
-import { MatrixApi, newTxnId, parseMxc } from '../matrix/api';
-import { MatrixError } from '../matrix/errors';
+import { MatrixApi, newTxnId } from '../matrix/api';
 import { HttpClient } from '../matrix/http';
 import { directRoomIds, isDirect, isEncrypted, stateContent } from '../matrix/room-info';
 import type { ClientStore } from '../matrix/store/store';
@@ -9,16 +8,17 @@ import { openStore } from '../matrix/store/indexeddb';
 import { applySync, emptySyncState, prependHistory, type RoomData, type SyncState } from '../matrix/sync/accumulator';
 import { LongPollTransport } from '../matrix/sync/longpoll';
 import { SyncLoop, type SyncStatus } from '../matrix/sync/loop';
+import { newTimelineEvents } from '../matrix/sync/new-events';
 import { WebSocketTransport } from '../matrix/sync/websocket';
 import { clearEvent, isVerificationEvent, mentions, type DecryptedView, type PendingEvent } from '../matrix/timeline-view';
 import { notificationFor } from '../matrix/notify';
-import { searchMessages, type SearchHit } from '../matrix/search';
-import { hitsFromServer, messageSearchCriteria } from '../matrix/server-search';
 import type { CryptoEngine, DeviceInfo, VerificationLike } from '../matrix/crypto/engine';
 import type { VerificationSnapshot } from '../matrix/crypto/engine';
 import type { JsonObject, MatrixEvent, SyncResponse } from '../matrix/types';
 import type { Session } from './session';
 import { PushRulesState } from './push';
+import { MediaFiles } from './media';
+import { MessageSearch } from './search';
 
 interface Pending extends PendingEvent {
   roomId: string;
@@ -68,10 +68,11 @@ export class HearthClient {
   private live = false;
   /** Thread events fetched from the server (not in the room's timeline), by room; the latest few threads. */
   private readonly threadEvents = new Map<string, MatrixEvent[]>();
-  /** Messages found by server-side search, by event ID: a result opened may not be in any timeline here. */
-  private readonly searchedEvents = new Map<string, MatrixEvent>();
   /** Push rules, and the per-room mute. */
   readonly push: PushRulesState;
+  /** Thumbnails, downloads and uploads. */
+  readonly media: MediaFiles;
+  readonly search: MessageSearch;
   /** Bumped when this device's trust changed (secrets arrived from another device). */
   readonly trustChanged: Accessor<number>;
   private readonly setTrustChanged: (f: (n: number) => number) => void;
@@ -92,6 +93,11 @@ export class HearthClient {
     const [cryptoStatus, setCryptoStatus] = createSignal<'loading' | 'ready' | 'unavailable'>('loading');
     const [verifications, setVerifications] = createSignal<ActiveVerification[]>([]);
     this.verifications = verifications;
+    this.media = new MediaFiles(this.api, store, async () => {
+      await this.cryptoLoading;
+      return this.crypto;
+    });
+    this.search = new MessageSearch(this.api, () => this.plain.rooms, decrypted);
     this.push = new PushRulesState(this.api, this.userId, () => this.sync.accountData, () => this.plain.accountData);
     const [askedPresence, setAskedPresence] = createSignal<Record<string, { presence: string; statusMsg: string | undefined }>>({});
     this.askedPresence = askedPresence;
@@ -448,83 +454,10 @@ export class HearthClient {
 
   // ---- media ----
 
-  private readonly thumbs = new Map<string, Promise<string | undefined>>();
-
-  /**
-   * An object URL for an mxc:// thumbnail. Authenticated media needs our token, so it is fetched
-   * rather than linked, and kept in the store so avatars show offline too.
-   */
-  thumbnail(mxc: string, size: number): Promise<string | undefined> {
-    if (!parseMxc(mxc)) return Promise.resolve(undefined);
-    const key = `${mxc}#${size}`;
-    let p = this.thumbs.get(key);
-    if (!p) {
-      p = (async () => {
-        const cached = await this.store.getMedia(key).catch(() => undefined);
-        if (cached) return URL.createObjectURL(cached);
-        const blob = await this.api.thumbnail(mxc, size);
-        await this.store.putMedia(key, blob).catch(() => undefined);
-        return URL.createObjectURL(blob);
-      })();
-      // A failure is not remembered: the next render may try again.
-      p.catch(() => this.thumbs.delete(key));
-      this.thumbs.set(key, p);
-    }
-    return p;
-  }
-
-  private readonly downloads = new Map<string, Promise<string>>();
-
-  /** An object URL for the full content (images opened, files saved, audio played); decrypted when it was encrypted. */
-  mediaUrl(mxc: string, file?: JsonObject): Promise<string> {
-    let p = this.downloads.get(mxc);
-    if (!p) {
-      p = (async () => {
-        const blob = await this.api.download(mxc);
-        if (!file) return URL.createObjectURL(blob);
-        await this.cryptoLoading;
-        if (!this.crypto) throw new Error('This file is encrypted, and encryption could not start in this browser.');
-        const clear = this.crypto.decryptAttachment(new Uint8Array(await blob.arrayBuffer()), file);
-        const mimetype = typeof file.mimetype === 'string' ? file.mimetype : '';
-        return URL.createObjectURL(new Blob([clear as BlobPart], { type: mimetype }));
-      })();
-      p.catch(() => this.downloads.delete(mxc));
-      this.downloads.set(mxc, p);
-    }
-    return p;
-  }
-
   /** Uploads a file and sends it as the message kind its type calls for. */
   async sendFile(roomId: string, file: Blob, name: string, extra: JsonObject = {}, onProgress?: (fraction: number) => void): Promise<void> {
-    const mimetype = file.type || 'application/octet-stream';
-    const info: JsonObject = { mimetype, size: file.size };
-    let msgtype = 'm.file';
-    if (mimetype.startsWith('image/')) {
-      msgtype = 'm.image';
-      try {
-        const bitmap = await createImageBitmap(file);
-        info.w = bitmap.width;
-        info.h = bitmap.height;
-        bitmap.close();
-      } catch {
-        // Not decodable here (HEIC, SVG…): sent without dimensions.
-      }
-    } else if (mimetype.startsWith('audio/')) msgtype = 'm.audio';
-    else if (mimetype.startsWith('video/')) msgtype = 'm.video';
-    for (const k of ['duration', 'w', 'h'] as const) if (typeof extra[k] === 'number') info[k] = extra[k];
-    const { duration: _d, w: _w, h: _h, ...rest } = extra;
     const room = this.plain.rooms[roomId];
-    if (room && isEncrypted(room)) {
-      // In an encrypted room the server only ever sees ciphertext (no server thumbnails then).
-      await this.cryptoLoading;
-      if (!this.crypto) throw new Error('This room is encrypted, and encryption could not start in this browser.');
-      const enc = this.crypto.encryptAttachment(new Uint8Array(await file.arrayBuffer()));
-      const url = await this.api.upload(new Blob([enc.data as BlobPart], { type: 'application/octet-stream' }), 'encrypted', onProgress);
-      await this.sendMessage(roomId, { msgtype, body: name, filename: name, file: { ...enc.file, url, mimetype }, info, ...rest });
-      return;
-    }
-    const url = await this.api.upload(file, name, onProgress);
-    await this.sendMessage(roomId, { msgtype, body: name, filename: name, url, info, ...rest });
+    await this.sendMessage(roomId, await this.media.fileMessage(file, name, !!room && isEncrypted(room), extra, onProgress));
   }
 
   // ---- history ----
@@ -663,7 +596,7 @@ export class HearthClient {
   async createGroup(p: { name: string; topic: string; invite: string[]; access: 'invite' | 'knock' | 'public'; encrypted: boolean; avatar?: File | undefined }): Promise<string> {
     await this.cryptoLoading;
     const initialState: JsonObject[] = [];
-    if (p.avatar) initialState.push({ type: 'm.room.avatar', state_key: '', content: await this.uploadImage(p.avatar) });
+    if (p.avatar) initialState.push({ type: 'm.room.avatar', state_key: '', content: await this.media.imageContent(p.avatar) });
     if (p.access === 'knock') initialState.push({ type: 'm.room.join_rules', state_key: '', content: { join_rule: 'knock' } });
     if (p.encrypted && this.crypto) initialState.push({ type: 'm.room.encryption', state_key: '', content: { algorithm: 'm.megolm.v1.aes-sha2' } });
     const { room_id } = await this.api.createRoom({
@@ -677,23 +610,8 @@ export class HearthClient {
     return room_id;
   }
 
-  /** Uploads a picture and describes it as m.room.avatar content (url and info). */
-  private async uploadImage(file: File): Promise<JsonObject> {
-    const url = await this.api.upload(file, file.name);
-    const info: JsonObject = { mimetype: file.type || 'application/octet-stream', size: file.size };
-    try {
-      const bitmap = await createImageBitmap(file);
-      info.w = bitmap.width;
-      info.h = bitmap.height;
-      bitmap.close();
-    } catch {
-      // Not decodable here: the picture goes without its size.
-    }
-    return { url, info };
-  }
-
   async setRoomAvatar(roomId: string, file: File | undefined): Promise<void> {
-    await this.api.setState(roomId, 'm.room.avatar', '', file ? await this.uploadImage(file) : {});
+    await this.api.setState(roomId, 'm.room.avatar', '', file ? await this.media.imageContent(file) : {});
   }
 
   // ---- knocking and the directory ----
@@ -756,33 +674,6 @@ export class HearthClient {
   }
 
   /**
-   * Message search over what this device holds (see searchMessages); with `encryptedOnly`, only
-   * in encrypted rooms (the server searches the others).
-   */
-  search(term: string, roomId?: string, encryptedOnly = false): SearchHit[] {
-    const rooms = (roomId ? [this.plain.rooms[roomId]].filter((r) => r !== undefined) : Object.values(this.plain.rooms)).filter((r) => !encryptedOnly || isEncrypted(r));
-    return searchMessages(rooms, term, this.decrypted);
-  }
-
-  /**
-   * One page of the server's message search (unencrypted messages only), in one room or in all;
-   * `nextBatch` continues an earlier search of the same term.
-   */
-  async searchServer(term: string, roomId?: string, nextBatch?: string, signal?: AbortSignal): Promise<{ hits: SearchHit[]; nextBatch: string | undefined; count: number; highlights: string[] }> {
-    const res = await this.api.search(messageSearchCriteria(term, roomId ? [roomId] : undefined), nextBatch, signal);
-    const found = res.search_categories.room_events;
-    const hits = hitsFromServer(found?.results ?? []);
-    if (this.searchedEvents.size > 2000) this.searchedEvents.clear();
-    for (const h of hits) this.searchedEvents.set(h.event.event_id, h.event);
-    return { hits, nextBatch: found?.next_batch, count: found?.count ?? 0, highlights: found?.highlights ?? [] };
-  }
-
-  /** A message this device knows of though maybe not in its timeline (a server search result). */
-  searchedEvent(eventId: string): MatrixEvent | undefined {
-    return this.searchedEvents.get(eventId);
-  }
-
-  /**
    * Pages a room's history in until it holds the event (at most `maxPages` pages); whether it
    * does then.
    */
@@ -801,20 +692,4 @@ export class HearthClient {
   mentionsMe(content: JsonObject): boolean {
     return mentions(content, this.userId, this.ownName());
   }
-}
-
-export function isForbidden(err: unknown): boolean {
-  return err instanceof MatrixError && err.status === 403;
-}
-
-/** The events of a sync response's joined rooms that were not in the timeline before. */
-function newTimelineEvents(before: SyncState, res: SyncResponse): Array<[string, MatrixEvent[]]> {
-  const out: Array<[string, MatrixEvent[]]> = [];
-  for (const [roomId, room] of Object.entries(res.rooms?.join ?? {})) {
-    const events = room.timeline?.events ?? [];
-    if (events.length === 0) continue;
-    const known = new Set(before.rooms[roomId]?.timeline.map((e) => e.event_id));
-    out.push([roomId, events.filter((e) => !known.has(e.event_id))]);
-  }
-  return out;
 }

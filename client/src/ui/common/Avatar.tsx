@@ -28,7 +28,7 @@ export function Avatar(props: { id: string; name: string; url?: string | undefin
   const size = (): number => props.size ?? 36;
   const [src] = createResource(
     () => props.url,
-    (url) => client.thumbnail(url, size() * 2).catch(() => undefined),
+    (url) => client.media.thumbnail(url, size() * 2).catch(() => undefined),
   );
   const face = (
     <span class="avatar" aria-hidden="true" style={{ width: `${size()}px`, height: `${size()}px`, background: colourFor(props.id), 'font-size': `${Math.round(size() * 0.45)}px` }}>

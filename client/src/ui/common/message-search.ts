@@ -55,7 +55,7 @@ export function createMessageSearch(client: HearthClient, term: Accessor<string>
     abort = ctl;
     setSearching(true);
     try {
-      const page = await client.searchServer(t, roomId, next, ctl.signal);
+      const page = await client.search.server(t, roomId, next, ctl.signal);
       if (ctl.signal.aborted || needle() !== t) return;
       setPages((p) => ({
         term: t,
@@ -98,7 +98,7 @@ export function createMessageSearch(client: HearthClient, term: Accessor<string>
     if (roomId) void client.sync.rooms[roomId]?.timeline.length;
     else void Object.values(client.sync.rooms).map((r) => r.timeline.length);
     const t = needle();
-    const local = client.search(t, roomId, !localOnly());
+    const local = client.search.local(t, roomId, !localOnly());
     const p = pages();
     return mergeHits(local, p.term === t && !localOnly() ? p.hits : []);
   });

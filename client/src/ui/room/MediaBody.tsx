@@ -22,7 +22,7 @@ export function MediaBody(props: { content: JsonObject; onError: (err: unknown) 
   const [thumb] = createResource(
     () => (props.content.msgtype === 'm.image' ? ((typeof info().thumbnail_url === 'string' ? info().thumbnail_url : url()) as string | undefined) : undefined),
     // The server cannot thumbnail ciphertext: encrypted images are fetched whole and decrypted.
-    (u) => (encFile() ? client.mediaUrl(u, encFile()) : client.thumbnail(u, 480)).catch(() => undefined),
+    (u) => (encFile() ? client.media.url(u, encFile()) : client.media.thumbnail(u, 480)).catch(() => undefined),
   );
   const [full, setFull] = createSignal<string>();
   const [open, setOpen] = createSignal(false);
@@ -30,7 +30,7 @@ export function MediaBody(props: { content: JsonObject; onError: (err: unknown) 
     const u = url();
     if (!u) return undefined;
     try {
-      const src = await client.mediaUrl(u, encFile());
+      const src = await client.media.url(u, encFile());
       setFull(src);
       return src;
     } catch (err) {

@@ -33,7 +33,7 @@ function Room(props: { room: RoomData }) {
   const focus = createMemo(() => {
     const id = typeof params.event === 'string' ? params.event : undefined;
     // A server search result may be a message this device has not loaded (yet).
-    const e = id ? (props.room.timeline.find((x) => x.event_id === id) ?? client.searchedEvent(id)) : undefined;
+    const e = id ? (props.room.timeline.find((x) => x.event_id === id) ?? client.search.event(id)) : undefined;
     return id ? { id, root: e ? threadRootOf(clearEvent(e, client.decrypted).content) : undefined } : undefined;
   });
   const [panel, setPanel] = createSignal<Panel>();
