@@ -6,6 +6,7 @@ import type { RoomVersion } from '../../../core/room-versions.js';
 import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
 import { indexForSearch } from '../storage/search.js';
+import { moveForwardExtremities } from '../storage/extremities.js';
 import type { CheckedPdu } from './verify.js';
 
 /** Rows per statement: PostgreSQL takes at most 65,535 parameters, and a big room's state is large. */
@@ -181,13 +182,7 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
 
   const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
   const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
-  if (gone.length === 1 && added.length === 1) {
-    // A linear room: the one tip moves, in one statement.
-    const moved = await trx('room_forward_extremities').update({ event_id: added[0] }).where({ room_id: roomId, event_id: gone[0] });
-    if (Number(moved) > 0) return;
-  }
-  if (gone.length > 0) await trx('room_forward_extremities').where('room_id', roomId).whereIn('event_id', gone).delete();
-  if (added.length > 0) await trx('room_forward_extremities').insert(added.map((event_id) => ({ room_id: roomId, event_id }))).onConflict(['room_id', 'event_id']).ignore();
+  await moveForwardExtremities(trx, roomId, gone, added);
 }
 
 export function storedOf(

@@ -4,6 +4,7 @@ import { splitStateKey, type StateMap } from '../../../core/events.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
+import { moveForwardExtremities } from '../storage/extremities.js';
 import { indexForSearch } from '../storage/search.js';
 import type { BuiltEvent } from './build.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
@@ -94,16 +95,7 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
   }
 
   const last = rows[rows.length - 1]!;
-  if (input.oldExtremities.length === 1) {
-    // The usual case, a room with one tip: one statement instead of a delete and an insert.
-    const moved = await trx('room_forward_extremities').update({ event_id: last.eventId }).where({ room_id: input.roomId, event_id: input.oldExtremities[0] });
-    if (Number(moved) === 0) await trx('room_forward_extremities').insert({ room_id: input.roomId, event_id: last.eventId }).onConflict(['room_id', 'event_id']).ignore();
-  } else {
-    if (input.oldExtremities.length > 0) {
-      await trx('room_forward_extremities').where('room_id', input.roomId).whereIn('event_id', [...input.oldExtremities]).delete();
-    }
-    await trx('room_forward_extremities').insert({ room_id: input.roomId, event_id: last.eventId });
-  }
+  await moveForwardExtremities(trx, input.roomId, input.oldExtremities, [last.eventId]);
 
   const memberships = rows
     .filter((r) => r.pdu.type === 'm.room.member' && typeof r.pdu.state_key === 'string')
