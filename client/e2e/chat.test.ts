@@ -1,22 +1,12 @@
 import test from 'ava';
-import type { Browser } from 'playwright-core';
-import { DESKTOP, launchBrowser, makePng, newPage, PHONE, register, screenshot, startFirstRunServer, startServer } from './helpers.js';
+import { DESKTOP, browserForFile, makePng, newPage, PHONE, register, screenshot, startFirstRunServer, startServer } from './helpers.js';
 
-let browser: Browser;
-let close: () => Promise<void>;
-
-test.before(async () => {
-  ({ browser, close } = await launchBrowser());
-});
-
-test.after.always(async () => {
-  await close?.();
-});
+const browser = browserForFile(test);
 
 test.serial('two people sign up, start a DM, talk, react, edit, and see receipts and typing', async (t) => {
   const server = await startServer(t);
-  const alice = await newPage(browser, t, DESKTOP);
-  const bob = await newPage(browser, t, PHONE);
+  const alice = await newPage(browser(), t, DESKTOP);
+  const bob = await newPage(browser(), t, PHONE);
   // Sync should run over Hearth's WebSocket, not fall back to long-polling.
   let wsFrames = 0;
   alice.page.on('websocket', (ws) => {
@@ -93,7 +83,7 @@ test.serial('two people sign up, start a DM, talk, react, edit, and see receipts
 
 test.serial('a reload shows saved rooms and messages before the network answers', async (t) => {
   const server = await startServer(t);
-  const { page, context } = await newPage(browser, t, DESKTOP);
+  const { page, context } = await newPage(browser(), t, DESKTOP);
   await register(page, server.url, 'carol');
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Book club');
@@ -127,7 +117,7 @@ test.serial('a reload shows saved rooms and messages before the network answers'
 
 test.serial('the first person signs up with the first-run token; settings, dark theme, sign-out and in', async (t) => {
   const { server, token } = await startFirstRunServer(t);
-  const phone = await newPage(browser, t, PHONE);
+  const phone = await newPage(browser(), t, PHONE);
   await phone.page.goto(`${server.url}/register`);
   await phone.page.getByLabel('Username').fill('nobody');
   await phone.page.getByLabel('Password', { exact: true }).fill('correct horse battery');
@@ -139,7 +129,7 @@ test.serial('the first person signs up with the first-run token; settings, dark 
   await phone.page.goto(`${server.url}/login`);
   await phone.page.getByRole('button', { name: 'Sign in' }).waitFor();
   await screenshot(phone.page, 'phone-login');
-  const { page } = await newPage(browser, t, DESKTOP);
+  const { page } = await newPage(browser(), t, DESKTOP);
   await page.goto(`${server.url}/register`);
   await page.getByLabel('Username').fill('dave');
   await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
@@ -167,8 +157,8 @@ test.serial('the first person signs up with the first-run token; settings, dark 
 
 test.serial('a second session is verified from the first by comparing emoji', async (t) => {
   const server = await startServer(t);
-  const first = await newPage(browser, t, DESKTOP);
-  const second = await newPage(browser, t, PHONE);
+  const first = await newPage(browser(), t, DESKTOP);
+  const second = await newPage(browser(), t, PHONE);
   await register(first.page, server.url, 'erin');
   await second.page.goto(`${server.url}/login`);
   await second.page.getByLabel('Username or Matrix ID').fill('erin');
@@ -200,7 +190,7 @@ test.serial('a second session is verified from the first by comparing emoji', as
 
 test.serial('encrypted history comes back on a new session from the key backup', async (t) => {
   const server = await startServer(t);
-  const { page } = await newPage(browser, t, DESKTOP);
+  const { page } = await newPage(browser(), t, DESKTOP);
   await register(page, server.url, 'frank');
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Secrets');

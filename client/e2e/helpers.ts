@@ -17,6 +17,24 @@ export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
 
 /** Debian's Chromium, headless, with everything that would phone home turned off. */
+/**
+ * One Chromium for a test file: launched before its tests, closed after them. Call at the top of
+ * the file; the returned function gives the browser inside tests.
+ */
+export function browserForFile(t: { before: (f: () => Promise<void>) => void; after: { always: (f: () => Promise<void>) => void } }): () => Browser {
+  let launched: { browser: Browser; close: () => Promise<void> } | undefined;
+  t.before(async () => {
+    launched = await launchBrowser();
+  });
+  t.after.always(async () => {
+    await launched?.close();
+  });
+  return () => {
+    if (!launched) throw new Error('the browser is not launched yet');
+    return launched.browser;
+  };
+}
+
 export async function launchBrowser(): Promise<{ browser: Browser; close: () => Promise<void> }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   if (!existsSync(path.join(DIST, 'index.html'))) throw new Error('client/dist is missing: npm run build --workspace client');

@@ -1,21 +1,11 @@
 import test from 'ava';
-import type { Browser } from 'playwright-core';
-import { DESKTOP, launchBrowser, makePng, newPage, PHONE, register, screenshot, startServer } from './helpers.js';
+import { DESKTOP, browserForFile, makePng, newPage, PHONE, register, screenshot, startServer } from './helpers.js';
 
-let browser: Browser;
-let close: () => Promise<void>;
-
-test.before(async () => {
-  ({ browser, close } = await launchBrowser());
-});
-
-test.after.always(async () => {
-  await close?.();
-});
+const browser = browserForFile(test);
 
 test.serial('files are previewed before sending and upload with a progress bar', async (t) => {
   const server = await startServer(t);
-  const { page, context } = await newPage(browser, t, PHONE);
+  const { page, context } = await newPage(browser(), t, PHONE);
   await register(page, server.url, 'gina');
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Scrapbook');
@@ -58,7 +48,7 @@ test.serial('files are previewed before sending and upload with a progress bar',
 
 test.serial('a voice message is recorded with its waveform, sent and played', async (t) => {
   const server = await startServer(t);
-  const { page } = await newPage(browser, t, DESKTOP);
+  const { page } = await newPage(browser(), t, DESKTOP);
   await register(page, server.url, 'hugo');
   await page.getByRole('button', { name: 'New group' }).click();
   await page.getByLabel('Name').fill('Voice notes');

@@ -1,22 +1,12 @@
 import test from 'ava';
-import type { Browser } from 'playwright-core';
-import { accessToken, DESKTOP, launchBrowser, login, makePng, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
+import { accessToken, DESKTOP, browserForFile, login, makePng, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
 
-let browser: Browser;
-let close: () => Promise<void>;
-
-test.before(async () => {
-  ({ browser, close } = await launchBrowser());
-});
-
-test.after.always(async () => {
-  await close?.();
-});
+const browser = browserForFile(test);
 
 test.serial('an edited last message shows its new text in the room list; threads open beside the room', async (t) => {
   const server = await startServer(t);
-  const alice = await newPage(browser, t, DESKTOP);
-  const bob = await newPage(browser, t, DESKTOP);
+  const alice = await newPage(browser(), t, DESKTOP);
+  const bob = await newPage(browser(), t, DESKTOP);
   await register(alice.page, server.url, 'alice');
   await register(bob.page, server.url, 'bob');
   await startDm(alice.page, bob.page, '@bob:hs.test');
@@ -72,7 +62,7 @@ test.serial('an edited last message shows its new text in the room list; threads
 
 test.serial('search finds through the server what this device never loaded, pages on, and opens it', async (t) => {
   const server = await startServer(t);
-  const first = await newPage(browser, t, DESKTOP);
+  const first = await newPage(browser(), t, DESKTOP);
   await register(first.page, server.url, 'dora');
   await first.page.getByRole('button', { name: 'New group' }).click();
   await first.page.getByLabel('Name').fill('Field notes');
@@ -94,7 +84,7 @@ test.serial('search finds through the server what this device never loaded, page
   for (let i = 0; i < 45; i++) await post({ msgtype: 'm.text', body: `filler note ${i}` });
 
   // A new session in a fresh browser: it holds only the latest messages, and has not opened the room.
-  const fresh = await newPage(browser, t, DESKTOP);
+  const fresh = await newPage(browser(), t, DESKTOP);
   await login(fresh.page, server.url, 'dora');
   await fresh.page.locator('.room-item', { hasText: 'Field notes' }).waitFor();
   await fresh.page.getByRole('button', { name: 'Search messages' }).click();
@@ -134,8 +124,8 @@ test.serial('search finds through the server what this device never loaded, page
 
 test.serial('a group with a picture, listed in the directory; a knock is let in', async (t) => {
   const server = await startServer(t);
-  const alice = await newPage(browser, t, DESKTOP);
-  const bob = await newPage(browser, t, PHONE);
+  const alice = await newPage(browser(), t, DESKTOP);
+  const bob = await newPage(browser(), t, PHONE);
   await register(alice.page, server.url, 'alice');
   await register(bob.page, server.url, 'bob');
 
@@ -180,8 +170,8 @@ test.serial('a group with a picture, listed in the directory; a knock is let in'
 
 test.serial('a muted room does not notify; others still do', async (t) => {
   const server = await startServer(t);
-  const alice = await newPage(browser, t, DESKTOP);
-  const bob = await newPage(browser, t, DESKTOP);
+  const alice = await newPage(browser(), t, DESKTOP);
+  const bob = await newPage(browser(), t, DESKTOP);
   // Bob's tab is "hidden" on demand, and notifications are recorded instead of shown.
   // (A script as text: the test's own code is transpiled with helpers the page does not have.)
   await bob.context.addInitScript({

@@ -1,17 +1,8 @@
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
-import { DESKTOP, launchBrowser, login, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
+import type { Page } from 'playwright-core';
+import { DESKTOP, browserForFile, login, newPage, PHONE, register, screenshot, send, startDm, startServer } from './helpers.js';
 
-let browser: Browser;
-let close: () => Promise<void>;
-
-test.before(async () => {
-  ({ browser, close } = await launchBrowser());
-});
-
-test.after.always(async () => {
-  await close?.();
-});
+const browser = browserForFile(test);
 
 /** Both sides compare the emoji, find them equal, and confirm. */
 async function compareEmoji(t: { is: (a: unknown, b: unknown, m?: string) => void }, a: Page, b: Page): Promise<void> {
@@ -30,8 +21,8 @@ async function compareEmoji(t: { is: (a: unknown, b: unknown, m?: string) => voi
 
 test.serial('one person verifies another by emoji in their chat; the other’s sessions then count as verified', async (t) => {
   const server = await startServer(t);
-  const alice = await newPage(browser, t, DESKTOP);
-  const bob = await newPage(browser, t, PHONE);
+  const alice = await newPage(browser(), t, DESKTOP);
+  const bob = await newPage(browser(), t, PHONE);
   await register(alice.page, server.url, 'alice');
   await register(bob.page, server.url, 'bob');
   await startDm(alice.page, bob.page, '@bob:hs.test');
@@ -61,7 +52,7 @@ test.serial('one person verifies another by emoji in their chat; the other’s s
 
 test.serial('a new session verified by emoji gets the cross-signing and backup keys from the old one', async (t) => {
   const server = await startServer(t);
-  const old = await newPage(browser, t, DESKTOP);
+  const old = await newPage(browser(), t, DESKTOP);
   await register(old.page, server.url, 'frank');
   await old.page.getByRole('button', { name: 'New group' }).click();
   await old.page.getByLabel('Name').fill('Diary');
@@ -74,7 +65,7 @@ test.serial('a new session verified by emoji gets the cross-signing and backup k
   await old.page.getByRole('button', { name: 'I have saved it' }).click();
   await old.page.getByText(/Keys are backed up/).waitFor();
 
-  const fresh = await newPage(browser, t, PHONE);
+  const fresh = await newPage(browser(), t, PHONE);
   await login(fresh.page, server.url, 'frank');
   await old.page.locator('.list li', { hasText: 'Not verified' }).getByRole('button', { name: 'Verify' }).click({ timeout: 30_000 });
   await fresh.page.getByRole('dialog', { name: /Verify/ }).getByRole('button', { name: 'Accept' }).click();
