@@ -2,7 +2,7 @@ import { signEvent } from '../../src/core/event-signing.js';
 import type { PDU } from '../../src/core/events.js';
 import { computeEventId } from '../../src/core/ids.js';
 import { roomVersion } from '../../src/core/room-versions.js';
-import { federationCall, type FederationNetwork } from '../federation-edus/helpers.js';
+import { C, enc, federationCall, newUser, startServers, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
 
 /** What a new event of `roomId` builds on as `server` holds the room: its forward extremities, depth and state. */
 export async function roomTips(net: FederationNetwork, server: string, roomId: string): Promise<{ prev: string[]; depth: number; state: (type: string, key?: string) => string }> {
@@ -37,4 +37,15 @@ export async function push(net: FederationNetwork, from: string, to: string, pdu
   const res = await federationCall(net, from, to, { method: 'PUT', path, body: { origin: from, origin_server_ts: Date.now(), pdus } });
   if (res.status !== 200) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.pdus;
+}
+
+/** hs1 and hs2, alice of hs1 in a public room of hers that bob of hs2 has joined. */
+export async function sharedRoom(): Promise<{ net: FederationNetwork; alice: TestUser; bob: TestUser; roomId: string }> {
+  const net = await startServers(['hs1.test', 'hs2.test']);
+  const alice = await newUser(net.server('hs1.test'), 'alice');
+  const bob = await newUser(net.server('hs2.test'), 'bob');
+  const roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat' })).body.room_id as string;
+  const joined = await bob.call('POST', `${C}/join/${enc(roomId)}?via=hs1.test`, {});
+  if (joined.status !== 200) throw new Error(JSON.stringify(joined.body));
+  return { net, alice, bob, roomId };
 }

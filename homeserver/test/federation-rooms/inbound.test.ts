@@ -1,7 +1,7 @@
 import test from 'ava';
-import { C, enc, newUser, startServers, until, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
+import { C, enc, newUser, until, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
 import { txn } from '../helpers/client.js';
-import { forge, push, roomTips } from './forge.js';
+import { forge, push, roomTips, sharedRoom } from './forge.js';
 
 let net: FederationNetwork;
 let alice: TestUser;
@@ -9,12 +9,7 @@ let bob: TestUser;
 let roomId: string;
 
 test.before(async () => {
-  net = await startServers(['hs1.test', 'hs2.test']);
-  alice = await newUser(net.server('hs1.test'), 'alice');
-  bob = await newUser(net.server('hs2.test'), 'bob');
-  roomId = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat' })).body.room_id as string;
-  const joined = await bob.call('POST', `${C}/join/${enc(roomId)}?via=hs1.test`, {});
-  if (joined.status !== 200) throw new Error(JSON.stringify(joined.body));
+  ({ net, alice, bob, roomId } = await sharedRoom());
 });
 test.after.always(() => net?.close());
 
