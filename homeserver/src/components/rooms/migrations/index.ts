@@ -289,4 +289,20 @@ export const migrations: readonly Migration[] = [
       await db.raw('ALTER TABLE event_search ADD PRIMARY KEY (stream_ordering)');
     },
   },
+  {
+    name: 'rooms/008_unique_txn_ids',
+    async up(db) {
+      // A device's transaction ID names one event: with the index unique, a send need not look
+      // the ID up before committing (a reused one makes the commit fail, and only then is it
+      // looked up). Should two rows share one already, the oldest keeps it.
+      await db.raw(`
+        UPDATE events e SET txn_id = NULL
+        WHERE e.txn_id IS NOT NULL AND EXISTS (
+          SELECT 1 FROM events o
+          WHERE o.sender = e.sender AND o.sender_device IS NOT DISTINCT FROM e.sender_device AND o.txn_id = e.txn_id
+            AND o.stream_ordering < e.stream_ordering)`);
+      await db.raw('CREATE UNIQUE INDEX events_txn_unique ON events (sender, sender_device, txn_id) WHERE txn_id IS NOT NULL');
+      await db.raw('DROP INDEX events_txn_lookup');
+    },
+  },
 ];

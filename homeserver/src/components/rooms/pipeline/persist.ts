@@ -2,10 +2,11 @@ import type { Knex } from 'knex';
 import { redactsOf } from '../../../core/auth/index.js';
 import { splitStateKey, type StateMap } from '../../../core/events.js';
 import { isJsonObject } from '../../../core/json.js';
-import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
+import { eventInsertSql, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
-import { moveForwardExtremities } from '../storage/extremities.js';
-import { indexForSearch } from '../storage/search.js';
+import { forwardExtremitySql } from '../storage/extremities.js';
+import { searchIndexSql } from '../storage/search.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 import type { BuiltEvent } from './build.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 
@@ -38,20 +39,21 @@ export interface PersistResult {
 }
 
 /**
- * Writes a linear run of new events of one room in one transaction: events and edges, state
- * groups, current state, forward extremities, memberships, relations, redactions. Either all of
- * it is there afterwards or none of it.
+ * Writes a linear run of new events of one room: events, state groups, current state, forward
+ * extremities, memberships, relations, redactions, the search index. All statements go to the
+ * database as one WriteBatch (on PostgreSQL one round trip): either all of it is there afterwards
+ * or none of it.
  */
-export async function persistLinear(trx: Knex.Transaction, events: EventStore, groups: StateGroups, input: PersistInput): Promise<PersistResult> {
+export async function persistLinear(db: Knex, groups: StateGroups, input: PersistInput): Promise<PersistResult> {
+  const batch = new WriteBatch();
   let group = input.startGroup;
   const rows: NewEventRow[] = [];
-  const groupStates: Array<[number, StateMap]> = [];
   for (const [i, p] of input.events.entries()) {
     const before = group;
     if (!before || p.stateAfter !== before.state) {
-      const id = await groups.create(trx, input.roomId, p.stateAfter, before);
-      group = { id, state: p.stateAfter };
-      groupStates.push([id, p.stateAfter]);
+      const planned = await groups.plan(db, input.roomId, p.stateAfter, before);
+      batch.add(...planned.statements);
+      group = { id: planned.id, state: p.stateAfter };
     }
     rows.push({
       streamOrdering: input.streamOrderings[i]!,
@@ -69,17 +71,19 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
   const finalGroup = group!;
 
   if (!input.startGroup) {
-    await trx('rooms').insert({
-      room_id: input.roomId,
-      room_version: input.version.id,
-      creator: input.creator ?? null,
-      created_ts: input.now,
-      current_state_group: finalGroup.id,
-    });
+    batch.add(
+      db('rooms').insert({
+        room_id: input.roomId,
+        room_version: input.version.id,
+        creator: input.creator ?? null,
+        created_ts: input.now,
+        current_state_group: finalGroup.id,
+      }),
+    );
   } else if (finalGroup.id !== input.startGroup.id) {
-    await trx('rooms').update({ current_state_group: finalGroup.id }).where('room_id', input.roomId);
+    batch.add(db('rooms').update({ current_state_group: finalGroup.id }).where('room_id', input.roomId));
   }
-  await events.insert(trx, rows);
+  batch.add(...eventInsertSql(rows));
 
   // Current state: only the keys that changed.
   const startState = input.startGroup?.state ?? new Map<string, string>();
@@ -91,11 +95,11 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
     }
   }
   if (changed.length > 0) {
-    await trx('current_state').insert(changed).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']);
+    batch.add(db('current_state').insert(changed).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']));
   }
 
   const last = rows[rows.length - 1]!;
-  await moveForwardExtremities(trx, input.roomId, input.oldExtremities, [last.eventId]);
+  batch.add(...forwardExtremitySql(input.roomId, input.oldExtremities, [last.eventId]));
 
   const memberships = rows
     .filter((r) => r.pdu.type === 'm.room.member' && typeof r.pdu.state_key === 'string')
@@ -110,7 +114,7 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
   if (memberships.length > 0) {
     // A later event for the same user in this batch wins.
     const latest = new Map(memberships.map((m) => [m.user_id, m]));
-    await trx('room_memberships').insert([...latest.values()]).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
+    batch.add(db('room_memberships').insert([...latest.values()]).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']));
   }
 
   const relations = rows.flatMap((r) => {
@@ -129,15 +133,16 @@ export async function persistLinear(trx: Knex.Transaction, events: EventStore, g
       },
     ];
   });
-  if (relations.length > 0) await trx('event_relations').insert(relations).onConflict('event_id').ignore();
+  if (relations.length > 0) batch.add(db('event_relations').insert(relations).onConflict('event_id').ignore());
 
   const redactions = rows.flatMap((r) => {
     if (r.pdu.type !== 'm.room.redaction') return [];
     const target = redactsOf(r.pdu, input.version);
     return target ? [{ event_id: r.eventId, redacts: target, room_id: input.roomId }] : [];
   });
-  if (redactions.length > 0) await trx('redactions').insert(redactions).onConflict('event_id').ignore();
-  await indexForSearch(trx, rows, input.version);
+  if (redactions.length > 0) batch.add(db('redactions').insert(redactions).onConflict('event_id').ignore());
+  batch.add(...searchIndexSql(rows, input.version));
+  await batch.commit(db);
 
   const stored: StoredEvent[] = rows.map((r) => ({
     eventId: r.eventId,

@@ -7,6 +7,8 @@ import type { RoomVersion } from '../../../core/room-versions.js';
 import { errors } from '../../../http/errors.js';
 import type { StreamIdGenerator } from '../../../streams/stream-id.js';
 import { KeyedQueue } from '../../../util/keyed-queue.js';
+import { LruCache } from '../../../util/lru.js';
+import { TXN_INDEX } from '../storage/events.js';
 import type { ServerSigningKey } from '../../federation/signing-key.js';
 import { toRoomEvent, type EventStore, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
@@ -61,6 +63,8 @@ const MAX_GROUP = 64;
 export class RoomWriter {
   private readonly queue = new KeyedQueue();
   private readonly waiting = new Map<string, AppendRequest[]>();
+  /** The events recent sends made, by `[sender, device, txnId]`: a retried send needs no query. */
+  private readonly recentTxns = new LruCache<string, StoredEvent>(10_000);
 
   constructor(private readonly deps: WriterDeps) {}
 
@@ -125,13 +129,30 @@ export class RoomWriter {
       void this.queue.run(roomId, () => this.flush(roomId));
     }
     try {
-      await this.commitGroup(roomId, batch);
+      // A countersigned invite went to another server already: it is not built twice.
+      await this.commitGroup(roomId, batch, batch.some((r) => r.options.countersign));
     } catch (err) {
-      for (const r of batch) r.reject(err);
+      if (!isTxnConflict(err)) {
+        for (const r of batch) r.reject(err);
+        return;
+      }
+      // A transaction ID the memory did not know was used before (before a restart, say): the
+      // whole group is tried again, this time looking the IDs up first.
+      try {
+        await this.commitGroup(roomId, batch, true);
+      } catch (again) {
+        for (const r of batch) r.reject(again);
+      }
     }
   }
 
-  private async commitGroup(roomId: string, batch: AppendRequest[]): Promise<void> {
+  /**
+   * Builds, checks and commits a group of appends. Repeated transaction IDs are answered with the
+   * event they made: from memory for recent ones; the database is asked only when `lookUpTxns`,
+   * since otherwise the unique index on (sender, device, transaction ID) refuses the group's
+   * commit if one was used before, and the group comes back here with `lookUpTxns` set.
+   */
+  private async commitGroup(roomId: string, batch: AppendRequest[], lookUpTxns: boolean): Promise<void> {
     const info = await this.deps.infos.get(roomId);
     if (!info) {
       for (const r of batch) r.reject(errors.notFound('Unknown room'));
@@ -139,7 +160,13 @@ export class RoomWriter {
     }
     const txnKey = (r: AppendRequest): string | undefined =>
       r.options.txnId && r.options.device && r.templates.length === 1 ? JSON.stringify([r.templates[0]!.sender, r.options.device, r.options.txnId]) : undefined;
-    const previous = await this.findTxns(batch.map(txnKey).filter((k): k is string => k !== undefined));
+    const keys = batch.map(txnKey).filter((k): k is string => k !== undefined);
+    const previous = new Map<string, StoredEvent>();
+    for (const k of keys) {
+      const e = this.recentTxns.get(k);
+      if (e) previous.set(k, e);
+    }
+    if (lookUpTxns) for (const [k, e] of await this.findTxns(keys.filter((k) => !previous.has(k)))) previous.set(k, e);
     const now = Date.now();
     const known = new Map<string, RoomEvent>();
     let tips: LinearTips = { extremities: info.extremities, maxDepth: info.maxDepth, state: info.state };
@@ -180,6 +207,8 @@ export class RoomWriter {
       const mine = stored.slice(at, at + count);
       at += count;
       results.set(request, mine);
+      const key = txnKey(request);
+      if (key) this.recentTxns.set(key, mine[mine.length - 1]!);
       request.resolve(mine);
     }
     for (const { request, of } of repeats) {
@@ -273,18 +302,16 @@ export class RoomWriter {
     const creating = creator !== undefined;
     const reservation = this.deps.stream.reserve(pending.length);
     try {
-      const result = await this.deps.db.transaction((trx) =>
-        persistLinear(trx, this.deps.events, this.deps.groups, {
-          roomId,
-          version: rv,
-          startGroup: creating ? undefined : { id: start.stateGroup, state: start.state },
-          oldExtremities: creating ? [] : start.extremities,
-          events: pending,
-          streamOrderings: reservation.ids,
-          creator,
-          now,
-        }),
-      );
+      const result = await persistLinear(this.deps.db, this.deps.groups, {
+        roomId,
+        version: rv,
+        startGroup: creating ? undefined : { id: start.stateGroup, state: start.state },
+        oldExtremities: creating ? [] : start.extremities,
+        events: pending,
+        streamOrderings: reservation.ids,
+        creator,
+        now,
+      });
       for (const e of result.stored) this.deps.events.remember(e);
       this.deps.groups.remember(result.finalGroup.id, result.finalGroup.state);
       const last = result.stored[result.stored.length - 1]!;
@@ -320,3 +347,9 @@ export class RoomWriter {
 }
 
 const emptyAuthState: AuthState = { get: () => undefined };
+
+/** The unique index on (sender, sender_device, txn_id) refused an event: the ID was used before. */
+function isTxnConflict(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e !== null && typeof e === 'object' && e.code === '23505' && e.constraint === TXN_INDEX;
+}

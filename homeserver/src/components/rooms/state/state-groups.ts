@@ -5,6 +5,9 @@ import { LruCache } from '../../../util/lru.js';
 /** A chain of deltas is cut with a full copy this often, bounding the rows read to rebuild a state. */
 const MAX_CHAIN_LENGTH = 256;
 
+/** Group IDs reserved from the sequence per round trip. */
+const ID_BLOCK = 32;
+
 interface GroupRow {
   id: number;
   parent: number | null;
@@ -18,6 +21,8 @@ interface GroupRow {
 export class StateGroups {
   private readonly cache = new LruCache<number, StateMap>(512);
   private readonly chainLength = new LruCache<number, number>(4096);
+  /** Group IDs taken from the sequence and not used yet. */
+  private readonly spareIds: number[] = [];
 
   constructor(private readonly db: Knex) {}
 
@@ -81,7 +86,18 @@ export class StateGroups {
    * too long, else a full copy. Returns the new group's ID.
    */
   async create(trx: Knex.Transaction, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<number> {
-    const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(trx, parent.id))) : undefined;
+    const planned = await this.plan(trx, roomId, state, parent);
+    for (const statement of planned.statements) await statement;
+    return planned.id;
+  }
+
+  /**
+   * A new group's ID and the statements that store it (built on `db`, not yet run): what `create`
+   * does, for a WriteBatch. The ID comes from the table's sequence, reserved a block at a time, so
+   * planning usually needs no round trip.
+   */
+  async plan(db: Knex, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<{ id: number; statements: Knex.QueryBuilder[] }> {
+    const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(db, parent.id))) : undefined;
     const asDelta = parent !== undefined && parentLength !== undefined && parentLength < MAX_CHAIN_LENGTH;
     const entries: Array<[StateKey, string | null]> = [];
     if (asDelta) {
@@ -90,20 +106,32 @@ export class StateGroups {
     } else {
       entries.push(...state);
     }
-    const [row] = (await trx('state_groups')
-      .insert({ room_id: roomId, parent: asDelta ? parent.id : null, chain_length: asDelta ? parentLength + 1 : 0 })
-      .returning('id')) as Array<{ id: number }>;
-    const id = Number(row!.id);
+    const id = await this.nextId();
+    const chainLength = asDelta ? parentLength + 1 : 0;
+    const statements = [db('state_groups').insert({ id, room_id: roomId, parent: asDelta ? parent.id : null, chain_length: chainLength })];
     for (let i = 0; i < entries.length; i += 1000) {
-      await trx('state_group_entries').insert(
-        entries.slice(i, i + 1000).map(([k, eventId]) => {
-          const [type, key] = splitStateKey(k);
-          return { group_id: id, type, state_key: key, event_id: eventId };
-        }),
+      statements.push(
+        db('state_group_entries').insert(
+          entries.slice(i, i + 1000).map(([k, eventId]) => {
+            const [type, key] = splitStateKey(k);
+            return { group_id: id, type, state_key: key, event_id: eventId };
+          }),
+        ),
       );
     }
-    this.chainLength.set(id, asDelta ? parentLength + 1 : 0);
-    return id;
+    this.chainLength.set(id, chainLength);
+    return { id, statements };
+  }
+
+  private async nextId(): Promise<number> {
+    if (this.spareIds.length === 0) {
+      // Outside any transaction: a sequence hands out each value once, whatever rolls back later.
+      const { rows } = (await this.db.raw(`SELECT nextval(pg_get_serial_sequence('state_groups', 'id')) AS id FROM generate_series(1, ?)`, [ID_BLOCK])) as {
+        rows: Array<{ id: number | string }>;
+      };
+      this.spareIds.push(...rows.map((r) => Number(r.id)));
+    }
+    return this.spareIds.shift()!;
   }
 
   /** Remembers a state the caller built, once its transaction committed. */
@@ -111,7 +139,7 @@ export class StateGroups {
     this.cache.set(group, state);
   }
 
-  private async lengthOf(trx: Knex.Transaction, id: number): Promise<number | undefined> {
+  private async lengthOf(trx: Knex, id: number): Promise<number | undefined> {
     const row = (await trx('state_groups').select('chain_length').where('id', id).first()) as { chain_length: number } | undefined;
     return row?.chain_length;
   }

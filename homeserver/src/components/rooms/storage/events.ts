@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { roomEventOf, type PDU, type RoomEvent } from '../../../core/events.js';
 import { LruCache } from '../../../util/lru.js';
+import { insertSql } from '../../../db/sql-literal.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 
 /** An event as this server holds it. The PDU is shared with the cache: never mutate it. */
 export interface StoredEvent {
@@ -35,8 +37,59 @@ interface EventRow {
   txn_id: string | null;
 }
 
-/** Rows per INSERT (17 parameters each). */
+/** The unique index that keeps a device's transaction ID to one event (migration rooms/008). */
+export const TXN_INDEX = 'events_txn_unique';
+
+/** Rows per INSERT: a big join's 30,000 state events go in parts. */
 const INSERT_CHUNK = 1000;
+
+const INSERT_COLUMNS = [
+  'stream_ordering',
+  'event_id',
+  'room_id',
+  'depth',
+  'type',
+  'state_key',
+  'sender',
+  'origin_server_ts',
+  'json',
+  'outlier',
+  'rejected_reason',
+  'soft_failed',
+  'state_before',
+  'state_after',
+  'replaces_state',
+  'sender_device',
+  'txn_id',
+];
+
+/** The INSERTs that write `rows`, as SQL for a WriteBatch. */
+export function eventInsertSql(rows: readonly NewEventRow[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const values = rows.slice(i, i + INSERT_CHUNK).map((r) => [
+      r.streamOrdering,
+      r.eventId,
+      r.roomId,
+      r.pdu.depth,
+      r.pdu.type,
+      r.pdu.state_key ?? null,
+      r.pdu.sender,
+      r.pdu.origin_server_ts,
+      r.json,
+      r.outlier ?? false,
+      r.rejectedReason ?? null,
+      r.softFailed ?? false,
+      r.stateBefore,
+      r.stateAfter,
+      r.replacesState,
+      r.senderDevice,
+      r.txnId,
+    ]);
+    out.push(insertSql('events', INSERT_COLUMNS, values));
+  }
+  return out;
+}
 
 const COLUMNS = ['stream_ordering', 'event_id', 'room_id', 'depth', 'json', 'outlier', 'rejected_reason', 'soft_failed', 'state_before', 'state_after', 'replaces_state', 'sender_device', 'txn_id'];
 
@@ -136,33 +189,7 @@ export class EventStore {
   }
 
   async insert(trx: Knex.Transaction, rows: NewEventRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    // PostgreSQL takes at most 65,535 parameters per statement: a big join's state comes in parts.
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.insertChunk(trx, rows.slice(i, i + INSERT_CHUNK));
-  }
-
-  private async insertChunk(trx: Knex.Transaction, rows: NewEventRow[]): Promise<void> {
-    await trx('events').insert(
-      rows.map((r) => ({
-        stream_ordering: r.streamOrdering,
-        event_id: r.eventId,
-        room_id: r.roomId,
-        depth: r.pdu.depth,
-        type: r.pdu.type,
-        state_key: r.pdu.state_key ?? null,
-        sender: r.pdu.sender,
-        origin_server_ts: r.pdu.origin_server_ts,
-        json: r.json,
-        outlier: r.outlier ?? false,
-        rejected_reason: r.rejectedReason ?? null,
-        soft_failed: r.softFailed ?? false,
-        state_before: r.stateBefore,
-        state_after: r.stateAfter,
-        replaces_state: r.replacesState,
-        sender_device: r.senderDevice,
-        txn_id: r.txnId,
-      })),
-    );
+    await new WriteBatch().add(...eventInsertSql(rows)).runIn(trx);
   }
 
   /** The event if the cache holds it; no database read. */

@@ -1,14 +1,38 @@
 import type { Knex } from 'knex';
+import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 
 /**
  * Moves a room's forward extremities: `gone` stop being tips, `added` become tips. A linear room
- * (one tip replaced by one) takes a single UPDATE instead of a delete and an insert.
+ * (one tip replaced by one) takes a single statement instead of a delete and an insert.
  */
 export async function moveForwardExtremities(trx: Knex.Transaction, roomId: string, gone: readonly string[], added: readonly string[]): Promise<void> {
+  await new WriteBatch().add(...forwardExtremitySql(roomId, gone, added)).runIn(trx);
+}
+
+/** The statements of `moveForwardExtremities`, as SQL for a WriteBatch. */
+export function forwardExtremitySql(roomId: string, gone: readonly string[], added: readonly string[]): string[] {
+  const room = sqlLiteral(roomId);
   if (gone.length === 1 && added.length === 1) {
-    const moved = await trx('room_forward_extremities').update({ event_id: added[0] }).where({ room_id: roomId, event_id: gone[0] });
-    if (Number(moved) > 0) return;
+    const [from, to] = [sqlLiteral(gone[0]), sqlLiteral(added[0])];
+    // The old tip becomes the new one; when it was not a tip (nothing to move), the new one is added.
+    return [
+      `WITH moved AS (UPDATE room_forward_extremities SET event_id = ${to} WHERE room_id = ${room} AND event_id = ${from} RETURNING 1)
+       INSERT INTO room_forward_extremities (room_id, event_id) SELECT ${room}, ${to} WHERE NOT EXISTS (SELECT 1 FROM moved)
+       ON CONFLICT (room_id, event_id) DO NOTHING`,
+    ];
   }
-  if (gone.length > 0) await trx('room_forward_extremities').where('room_id', roomId).whereIn('event_id', [...gone]).delete();
-  if (added.length > 0) await trx('room_forward_extremities').insert(added.map((event_id) => ({ room_id: roomId, event_id }))).onConflict(['room_id', 'event_id']).ignore();
+  const out: string[] = [];
+  if (gone.length > 0) out.push(`DELETE FROM room_forward_extremities WHERE room_id = ${room} AND event_id IN (${gone.map(sqlLiteral).join(',')})`);
+  if (added.length > 0) {
+    out.push(
+      insertSql(
+        'room_forward_extremities',
+        ['room_id', 'event_id'],
+        added.map((id) => [roomId, id]),
+        'ON CONFLICT (room_id, event_id) DO NOTHING',
+      ),
+    );
+  }
+  return out;
 }

@@ -4,6 +4,8 @@ import type { PDU } from '../../../core/events.js';
 import { isJsonObject, type JsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { likeEscape } from './summaries.js';
+import { sqlLiteral } from '../../../db/sql-literal.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 
 /** The keys of the spec's `room_events` search, one per searchable event type. */
 export const SEARCH_KEYS = ['content.body', 'content.name', 'content.topic'] as const;
@@ -63,7 +65,12 @@ export function searchableText(pdu: Pick<PDU, 'type' | 'state_key' | 'content'>)
  * searchable events are indexed, and a redaction takes its target out (its words are gone).
  */
 export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArray<{ streamOrdering: number; pdu: PDU }>, rv: RoomVersion): Promise<void> {
-  const rows: Array<Record<string, unknown>> = [];
+  await new WriteBatch().add(...searchIndexSql(events, rv)).runIn(trx);
+}
+
+/** The statements of `indexForSearch`, as SQL for a WriteBatch. */
+export function searchIndexSql(events: ReadonlyArray<{ streamOrdering: number; pdu: PDU }>, rv: RoomVersion): string[] {
+  const rows: string[] = [];
   const redacted: string[] = [];
   for (const e of events) {
     if (e.pdu.type === 'm.room.redaction') {
@@ -73,16 +80,16 @@ export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArra
     }
     const found = searchableText(e.pdu);
     if (!found) continue;
-    rows.push({
-      // Keyed by the event's stream position (a number, not the ID text): the index costs less per event.
-      stream_ordering: e.streamOrdering,
-      key: found.key,
-      contains_url: typeof e.pdu.content.url === 'string',
-      vector: trx.raw(`to_tsvector('${CONFIG}', ?)`, [found.text]),
-    });
+    // Keyed by the event's stream position (a number, not the ID text): the index costs less per event.
+    const url = typeof e.pdu.content.url === 'string';
+    rows.push(`(${sqlLiteral(e.streamOrdering)},${sqlLiteral(found.key)},${sqlLiteral(url)},to_tsvector('${CONFIG}',${sqlLiteral(found.text)}))`);
   }
-  if (rows.length > 0) await trx('event_search').insert(rows).onConflict('stream_ordering').ignore();
-  if (redacted.length > 0) await trx('event_search').whereIn('stream_ordering', trx('events').select('stream_ordering').whereIn('event_id', redacted)).delete();
+  const out: string[] = [];
+  if (rows.length > 0) out.push(`INSERT INTO event_search (stream_ordering, key, contains_url, vector) VALUES ${rows.join(',')} ON CONFLICT (stream_ordering) DO NOTHING`);
+  if (redacted.length > 0) {
+    out.push(`DELETE FROM event_search WHERE stream_ordering IN (SELECT stream_ordering FROM events WHERE event_id IN (${redacted.map(sqlLiteral).join(',')}))`);
+  }
+  return out;
 }
 
 /** A search term as a text-search query: an SQL expression with its bindings. */
