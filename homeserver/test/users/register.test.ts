@@ -188,3 +188,24 @@ test('a UIA session cannot be carried over to another operation', async (t) => {
   const unknown = await s.request('POST', `${C}/register`, { username: 'bob', password: 'pw', auth: { type: 'm.login.dummy', session: 'nonexistent' } });
   t.is(unknown.status, 400);
 });
+
+test('a flow completed by its first request stores no UIA session; one that needs more does', async (t) => {
+  const s = await startUsersServer(t, { HS_OPEN_REGISTRATION: '1' });
+  const sessions = async () => {
+    const database = s.database.open();
+    try {
+      return (await database.db('users_uia_sessions').select('session_id')).map((r: { session_id: string }) => r.session_id);
+    } finally {
+      await database.close();
+    }
+  };
+  const direct = await s.request('POST', `${C}/register`, { username: 'alice', password: 'pw', auth: { type: 'm.login.dummy' } });
+  t.is(direct.status, 200);
+  t.deepEqual(await sessions(), []);
+  const challenged = await s.request('POST', `${C}/register`, { username: 'bob', password: 'pw' });
+  t.is(challenged.status, 401);
+  t.deepEqual(await sessions(), [challenged.body.session]);
+  const finished = await s.request('POST', `${C}/register`, { username: 'bob', password: 'pw', auth: { type: 'm.login.dummy', session: challenged.body.session } });
+  t.is(finished.status, 200);
+  t.deepEqual(await sessions(), []);
+});

@@ -104,19 +104,28 @@ export class Uia {
       if (session.operation !== req.operation || session.user_id !== (req.userId ?? null)) {
         throw new MatrixError(403, 'M_FORBIDDEN', 'Requested operation has changed during the UI authentication session.');
       }
-    } else {
-      session = { session_id: newOpaqueId(), operation: req.operation, user_id: req.userId ?? null, completed: [], registration_token: null, created_ts: this.now() };
-      await store.insertSession(this.db, session);
     }
+    // A new session is stored only once the client must come back with it: a flow completed by
+    // its first request (m.login.dummy) writes nothing.
+    const fresh = session === undefined;
+    session ??= { session_id: newOpaqueId(), operation: req.operation, user_id: req.userId ?? null, completed: [], registration_token: null, created_ts: this.now() };
+    const stored = session;
+    const challengeStored = async (failure?: { errcode: string; error: string }): Promise<never> => {
+      if (fresh) await store.insertSession(this.db, stored);
+      throw challenge(stored, failure);
+    };
 
     const done = (s: store.UiaSessionRow): boolean => req.flows.some((f) => f.every((stage) => s.completed.includes(stage)));
-    const finish = async (db: Knex = this.db): Promise<void> => store.deleteSession(db, session.session_id);
+    let kept = !fresh;
+    const finish = async (db: Knex = this.db): Promise<void> => {
+      if (kept) await store.deleteSession(db, stored.session_id);
+    };
 
     const type = req.auth?.type;
     if (type === undefined || done(session)) {
       // A bare session (a stage completed out of band), or a retry after completion.
       if (done(session)) return { session, finish };
-      throw challenge(session);
+      return challengeStored();
     }
     // The stage must be the next one of some flow whose earlier stages are complete.
     const allowed = req.flows.some((f) => {
@@ -125,16 +134,23 @@ export class Uia {
     });
     const stage = this.stages.get(type);
     if (!allowed || !stage) {
-      throw challenge(session, { errcode: 'M_UNRECOGNIZED', error: `Authentication type ${type} is not expected here` });
+      return challengeStored({ errcode: 'M_UNRECOGNIZED', error: `Authentication type ${type} is not expected here` });
     }
     try {
       await stage({ db: this.db, session, auth: req.auth! });
     } catch (err) {
-      if (err instanceof StageFailure) throw challenge(session, { errcode: err.errcode, error: err.message });
+      if (err instanceof StageFailure) return challengeStored({ errcode: err.errcode, error: err.message });
       throw err;
     }
     session.completed = [...session.completed, type];
-    await store.updateSession(this.db, session.session_id, { completed: session.completed, registration_token: session.registration_token });
+    // A held registration-token use is given back by the sweep of expired sessions, should the
+    // operation fail: that needs the row.
+    if (fresh && (!done(session) || session.registration_token !== null)) {
+      await store.insertSession(this.db, session);
+      kept = true;
+    } else if (!fresh) {
+      await store.updateSession(this.db, session.session_id, { completed: session.completed, registration_token: session.registration_token });
+    }
     if (done(session)) return { session, finish };
     throw challenge(session);
   }
