@@ -316,3 +316,24 @@ test('a disabled rule is skipped; among rules of one kind the first that matches
   const r = run(message("It's time for tea"), ctx(), rules);
   t.deepEqual([r.ruleId, r.sound], ['second', 'second']);
 });
+
+// ---- compiled rules are shared between users ----
+
+test('the default rules of many users, compiled once and shared, still name each user', (t) => {
+  const users = ['@alice:example.org', '@bob:example.org', '@carol:example.org'];
+  const rulesets = users.map((u) => defaultPushRules(u));
+  const forUser = (i: number) => ctx({ userId: users[i]!, displayName: undefined });
+  for (let round = 0; round < 2; round++) {
+    users.forEach((target, i) => {
+      const mention = message('hi', { 'm.mentions': { user_ids: [target] } }, '@dave:example.org');
+      users.forEach((_, j) => {
+        const r = evaluatePushRules(rulesets[j]!, mention, forUser(j));
+        t.is(r.highlight, i === j, `${users[j]} on a mention of ${target}`);
+      });
+      const invite: PushEvent = { type: 'm.room.member', state_key: target, room_id: ROOM, sender: '@dave:example.org', content: { membership: 'invite' } };
+      users.forEach((_, j) => t.is(evaluatePushRules(rulesets[j]!, invite, forUser(j)).ruleId === '.m.rule.invite_for_me', i === j));
+      const byName = message(`ping ${target.slice(1, target.indexOf(':'))}`, {}, '@dave:example.org');
+      users.forEach((_, j) => t.is(evaluatePushRules(rulesets[j]!, byName, forUser(j)).highlight, i === j));
+    });
+  }
+});
