@@ -4,6 +4,8 @@ import type { JsonObject } from '../../core/json.js';
 import type { RoomVersion } from '../../core/room-versions.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
 import { DecorationCache } from './decoration-cache.js';
+import { LruCache } from '../../util/lru.js';
+import { RawJson } from '../../util/raw-json.js';
 
 export interface Viewer {
   userId: string;
@@ -44,19 +46,14 @@ export function toClientEvent(e: StoredEvent, rv: RoomVersion, extra: { now: num
   return out;
 }
 
-/**
- * Formats many events at once: the redactions and replaced state they need are fetched in one
- * query each, never one per event.
- */
-export async function formatClientEvents(
-  db: Knex,
-  store: EventStore,
-  events: readonly StoredEvent[],
-  rv: RoomVersion,
-  viewer: Viewer | undefined,
-  relations?: Map<string, JsonObject>,
-): Promise<JsonObject[]> {
-  if (events.length === 0) return [];
+interface Decorations {
+  redactedBy: Map<string, StoredEvent>;
+  /** The redactions and the state events replaced, by ID. */
+  loaded: Map<string, StoredEvent>;
+}
+
+/** The redactions and replaced state `events` need, fetched in one query each, never one per event. */
+async function decorations(db: Knex, store: EventStore, events: readonly StoredEvent[]): Promise<Decorations> {
   const cache = DecorationCache.for(db);
   const ids = cache.needRedactionLookup(events.map((e) => e.eventId));
   const generation = cache.generations().redaction;
@@ -75,7 +72,8 @@ export async function formatClientEvents(
     generation,
   );
   const prevIds = events.map((e) => e.replacesState).filter((x): x is string => x !== null);
-  const loaded = await store.getMany([...redactionRows.map((r) => r.event_id), ...prevIds]);
+  const wanted = [...redactionRows.map((r) => r.event_id), ...prevIds];
+  const loaded = wanted.length === 0 ? new Map<string, StoredEvent>() : await store.getMany(wanted);
   const redactedBy = new Map<string, StoredEvent>();
   for (const r of redactionRows) {
     const redaction = loaded.get(r.event_id);
@@ -84,6 +82,23 @@ export async function formatClientEvents(
     // latter before sending, so a stored, accepted redaction from another sender had the power.
     if (redaction && target && !redactedBy.has(r.redacts)) redactedBy.set(r.redacts, redaction);
   }
+  return { redactedBy, loaded };
+}
+
+/**
+ * Formats many events at once: the redactions and replaced state they need are fetched in one
+ * query each, never one per event.
+ */
+export async function formatClientEvents(
+  db: Knex,
+  store: EventStore,
+  events: readonly StoredEvent[],
+  rv: RoomVersion,
+  viewer: Viewer | undefined,
+  relations?: Map<string, JsonObject>,
+): Promise<JsonObject[]> {
+  if (events.length === 0) return [];
+  const { redactedBy, loaded } = await decorations(db, store, events);
   const now = Date.now();
   return events.map((e) =>
     toClientEvent(e, rv, {
@@ -94,4 +109,64 @@ export async function formatClientEvents(
       relations: relations?.get(e.eventId),
     }),
   );
+}
+
+/**
+ * The JSON of an event's fields other than `unsigned`, without the closing brace, for the events
+ * whose client form differs between viewers and over time only in `unsigned.age` and
+ * `unsigned.transaction_id`: not state (prev_content), not redacted, nothing related to them.
+ * Kept per database: two servers in one process (tests) may hold the same event differently.
+ */
+const heads = new WeakMap<Knex, LruCache<string, string>>();
+
+function headCache(db: Knex): LruCache<string, string> {
+  let c = heads.get(db);
+  if (!c) heads.set(db, (c = new LruCache(10_000)));
+  return c;
+}
+
+/** Longer heads are made again each time: the cache stays small whatever the events hold. */
+const MAX_CACHED_HEAD = 4096;
+
+function plainHead(cache: LruCache<string, string>, e: StoredEvent, rv: RoomVersion): string {
+  let head = cache.get(e.eventId);
+  if (head === undefined) {
+    const { unsigned: _unsigned, ...rest } = toClientEvent(e, rv, { now: 0 });
+    head = JSON.stringify(rest).slice(0, -1);
+    if (head.length <= MAX_CACHED_HEAD) cache.set(e.eventId, head);
+  }
+  return head;
+}
+
+/**
+ * formatClientEvents as JSON text, for sync: each plain event is serialized once for all the
+ * members it goes to, and only its age and (for the sending device) transaction ID are added per
+ * viewer. Other events are formatted in full, as formatClientEvents does.
+ */
+export async function formatClientEventsJson(
+  db: Knex,
+  store: EventStore,
+  events: readonly StoredEvent[],
+  rv: RoomVersion,
+  viewer: Viewer,
+  relations?: Map<string, JsonObject>,
+): Promise<RawJson> {
+  if (events.length === 0) return new RawJson('[]');
+  const { redactedBy, loaded } = await decorations(db, store, events);
+  const cache = headCache(db);
+  const now = Date.now();
+  const parts: string[] = [];
+  for (const e of events) {
+    const related = relations?.get(e.eventId);
+    const redaction = redactedBy.get(e.eventId);
+    if (e.pdu.state_key !== undefined || e.replacesState !== null || redaction || (related && Object.keys(related).length > 0)) {
+      const prev = e.replacesState ? loaded.get(e.replacesState) : undefined;
+      parts.push(JSON.stringify(toClientEvent(e, rv, { now, viewer, redactedBy: redaction, prev, relations: related })));
+      continue;
+    }
+    let unsigned = `"unsigned":{"age":${Math.max(0, now - e.pdu.origin_server_ts)}`;
+    if (e.txnId && e.senderDevice && viewer.userId === e.pdu.sender && viewer.deviceId === e.senderDevice) unsigned += `,"transaction_id":${JSON.stringify(e.txnId)}`;
+    parts.push(`${plainHead(cache, e, rv)},${unsigned}}}`);
+  }
+  return new RawJson(`[${parts.join(',')}]`);
 }

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { JsonObject } from '../../core/json.js';
 import type { Requester } from '../../http/auth.js';
 import { errors } from '../../http/errors.js';
-import { formatClientEvents, type Viewer } from './client-events.js';
+import { formatClientEvents, formatClientEventsJson, type Viewer } from './client-events.js';
+import type { RawJson } from '../../util/raw-json.js';
 import { matchesFilter, type RoomEventFilter } from './event-filter.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
 import type { StateGroups } from './state/state-groups.js';
@@ -39,6 +40,12 @@ export class RoomReader {
   async format(events: readonly StoredEvent[], rv: RoomVersion, viewer: Viewer): Promise<JsonObject[]> {
     const relations = await this.relations.aggregationsFor(events, viewer.userId);
     return formatClientEvents(this.db, this.events, events, rv, viewer, relations);
+  }
+
+  /** format() as JSON text: what sync sends to every member is serialized once (client-events.ts). */
+  async formatJson(events: readonly StoredEvent[], rv: RoomVersion, viewer: Viewer): Promise<RawJson> {
+    const relations = await this.relations.aggregationsFor(events, viewer.userId);
+    return formatClientEventsJson(this.db, this.events, events, rv, viewer, relations);
   }
 
   /**

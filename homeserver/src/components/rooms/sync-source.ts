@@ -6,7 +6,7 @@ import { evaluatePushRules, notificationLevel, type PushContext } from '../../co
 import type { RoomVersion } from '../../core/room-versions.js';
 import type { Viewer } from './client-events.js';
 import { matchesFilter, type RoomEventFilter } from './event-filter.js';
-import { roomPower } from './permissions.js';
+import { roomPower, type RoomPower } from './permissions.js';
 import type { RoomReader } from './reader.js';
 import type { CurrentState } from './state/current-state.js';
 import type { StateGroups } from './state/state-groups.js';
@@ -14,6 +14,7 @@ import type { EventStore, StoredEvent } from './storage/events.js';
 import { formatTopological } from './tokens.js';
 import { HistoryVisibility } from './visibility.js';
 import { LruCache } from '../../util/lru.js';
+import type { RawJson } from '../../util/raw-json.js';
 import type { RecentEvents } from './recent-events.js';
 
 export interface MembershipRow {
@@ -32,6 +33,9 @@ export interface TimelineSlice {
   prevBatch: string;
 }
 
+/** Ranges of events up to this long are loaded once for all the syncs asking at one moment. */
+const SHARED_RANGE_MAX = 256;
+
 /** Types whose current state goes with an invite or knock so clients can show the room. */
 const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
@@ -47,6 +51,8 @@ export class RoomSyncSource {
   private readonly recentJoins: Array<{ stream: number; roomId: string; userId: string }> = [];
   /** recentJoins holds every join after this position. */
   private joinsCompleteFrom: number;
+  /** The newest stream position in recentJoins: a sync from at or after it has no joins to look for. */
+  private latestJoin = Number.NEGATIVE_INFINITY;
   /** Per room: the members a summary is made of (dropped on any membership event of the room). */
   private readonly summaryRows = new LruCache<string, ReadonlyArray<{ user_id: string; membership: string }>>(10_000);
 
@@ -86,6 +92,7 @@ export class RoomSyncSource {
       if (e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined) {
         if (e.pdu.content.membership === 'join' && !e.outlier) {
           this.recentJoins.push({ stream: e.streamOrdering, roomId: e.roomId, userId: e.pdu.state_key });
+          this.latestJoin = Math.max(this.latestJoin, e.streamOrdering);
           if (this.recentJoins.length > 20_000) this.joinsCompleteFrom = this.recentJoins.splice(0, 5_000).at(-1)!.stream;
         }
         this.summaryRows.delete(e.roomId);
@@ -128,6 +135,13 @@ export class RoomSyncSource {
     const vis = await HistoryVisibility.load(this.db, roomId, userId);
     const keep = (e: StoredEvent): boolean => e.rejectedReason === null && !e.softFailed && vis.canSee(e) && matchesFilter(filter, e);
     const ids = this.recent.range(roomId, from, to);
+    if (ids && ids.length <= SHARED_RANGE_MAX) {
+      // The usual incremental sync: the few new events, loaded once for every member woken.
+      const loaded = await this.rangeEvents(roomId, from, to, ids);
+      const picked: StoredEvent[] = [];
+      const limited = pickNewest(ids, loaded, keep, limit, picked);
+      return newestFirstSlice(picked, limited, to);
+    }
     if (ids) {
       // Newest first, a page at a time: only as many events as the limit needs are loaded.
       const picked: StoredEvent[] = [];
@@ -137,24 +151,9 @@ export class RoomSyncSource {
       while (end > 0 && !limited) {
         const chunk = ids.slice(Math.max(0, end - page), end);
         end -= chunk.length;
-        const loaded = await this.events.getMany(chunk);
-        for (let i = chunk.length - 1; i >= 0; i--) {
-          const e = loaded.get(chunk[i]!);
-          if (!e || !keep(e)) continue;
-          if (picked.length >= limit) {
-            limited = true;
-            break;
-          }
-          picked.push(e);
-        }
+        limited = pickNewest(chunk, await this.events.getMany(chunk), keep, limit, picked);
       }
-      picked.reverse();
-      const first = picked[0];
-      return {
-        events: picked,
-        limited,
-        prevBatch: first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}`,
-      };
+      return newestFirstSlice(picked, limited, to);
     }
     const picked: StoredEvent[] = [];
     let cursor = to;
@@ -179,6 +178,24 @@ export class RoomSyncSource {
     const prevBatch = first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}`;
     return { events: picked, limited, prevBatch };
   }
+
+  /**
+   * The events with IDs `ids` (the room's events in (from, to]), loaded once per turn of the event
+   * loop: the members one change wakes all ask for the same range, for their timeline and for
+   * their unread counts. Forgotten right after, so nothing read here outlives the moment.
+   */
+  private rangeEvents(roomId: string, from: number, to: number, ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const key = `${roomId}\u0000${from}\u0000${to}`;
+    let hit = this.ranges.get(key);
+    if (!hit) {
+      if (this.ranges.size === 0) setImmediate(() => this.ranges.clear());
+      hit = this.events.getMany(ids);
+      this.ranges.set(key, hit);
+    }
+    return hit;
+  }
+
+  private readonly ranges = new Map<string, Promise<Map<string, StoredEvent>>>();
 
   /** The room's state just after stream position `at` (the state after the newest event at or before it). */
   async stateMapAt(roomId: string, at: number): Promise<StateMap> {
@@ -225,6 +242,11 @@ export class RoomSyncSource {
 
   format(events: readonly StoredEvent[], rv: RoomVersion, viewer: Viewer): Promise<JsonObject[]> {
     return this.reader.format(events, rv, viewer);
+  }
+
+  /** format() as JSON text ready to splice into a response: the timeline each member is sent. */
+  formatJson(events: readonly StoredEvent[], rv: RoomVersion, viewer: Viewer): Promise<RawJson> {
+    return this.reader.formatJson(events, rv, viewer);
   }
 
   /** Stripped state for an invite or knock: enough for a client to show the room, from its current state. */
@@ -297,7 +319,7 @@ export class RoomSyncSource {
     const candidates: Array<Readonly<PDU>> = [];
     const ids = upTo > from ? this.recent.range(roomId, from, upTo) : [];
     if (ids) {
-      const loaded = await this.events.getMany(ids);
+      const loaded = ids.length <= SHARED_RANGE_MAX ? await this.rangeEvents(roomId, from, upTo, ids) : await this.events.getMany(ids);
       for (const id of ids) {
         const e = loaded.get(id);
         if (!e || e.pdu.sender === userId || e.rejectedReason !== null || e.softFailed) continue;
@@ -331,7 +353,7 @@ export class RoomSyncSource {
 
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */
   private async pushContext(roomId: string, userId: string): Promise<PushContext> {
-    const [rows, member, power] = await Promise.all([this.memberRows(roomId), this.current.event(roomId, 'm.room.member', userId), roomPower(this.current, roomId)]);
+    const [rows, member, power] = await Promise.all([this.memberRows(roomId), this.current.event(roomId, 'm.room.member', userId), this.power(roomId)]);
     const name = member?.pdu.content.displayname;
     const levels = new Map<string, number>();
     return {
@@ -346,6 +368,26 @@ export class RoomSyncSource {
       notificationLevel: (k) => notificationLevel(power?.powerLevels?.pdu.content, k),
     };
   }
+
+  /**
+   * The room's power levels, read once per state of the room rather than once per member and
+   * sync: the current state map is a new object whenever the state changes (it is shared and never
+   * changed in place), so it keys what was read from it.
+   */
+  private async power(roomId: string): Promise<RoomPower | undefined> {
+    const state = (await this.current.info(roomId))?.state;
+    if (!state) return undefined;
+    let power = this.powerByState.get(state);
+    if (!power) {
+      power = roomPower(this.current, roomId);
+      this.powerByState.set(state, power);
+      // A failed read is not remembered; the next sync tries again.
+      power.catch(() => this.powerByState.delete(state));
+    }
+    return power;
+  }
+
+  private readonly powerByState = new WeakMap<StateMap, Promise<RoomPower | undefined>>();
 
   /** Everyone who shares a joined room with the user: whose presence they may see. */
   async usersSharingRooms(userId: string): Promise<Set<string>> {
@@ -382,7 +424,8 @@ export class RoomSyncSource {
     const out = new Set<string>();
     if (from >= this.joinsCompleteFrom) {
       // From memory: the usual incremental sync costs no query.
-      for (const j of this.recentJoins) if (j.stream > from && j.stream <= to && rooms.has(j.roomId)) out.add(j.userId);
+      // Asked by every connection on every push while presence is on: most often no one joined since.
+      if (from < this.latestJoin) for (const j of this.recentJoins) if (j.stream > from && j.stream <= to && rooms.has(j.roomId)) out.add(j.userId);
     } else {
       const rows = (await this.db('room_memberships')
         .distinct('user_id')
@@ -404,4 +447,25 @@ export class RoomSyncSource {
   async streamOrderingOf(eventId: string): Promise<number | undefined> {
     return (await this.events.get(eventId))?.streamOrdering;
   }
+}
+
+/**
+ * Adds to `picked` (newest first) the events of `ids` (oldest first) that `keep` accepts, newest
+ * first, until `limit`; returns whether an accepted event was left out for the limit.
+ */
+function pickNewest(ids: readonly string[], loaded: Map<string, StoredEvent>, keep: (e: StoredEvent) => boolean, limit: number, picked: StoredEvent[]): boolean {
+  for (let i = ids.length - 1; i >= 0; i--) {
+    const e = loaded.get(ids[i]!);
+    if (!e || !keep(e)) continue;
+    if (picked.length >= limit) return true;
+    picked.push(e);
+  }
+  return false;
+}
+
+/** A timeline slice from events picked newest first. */
+function newestFirstSlice(picked: StoredEvent[], limited: boolean, to: number): TimelineSlice {
+  picked.reverse();
+  const first = picked[0];
+  return { events: picked, limited, prevBatch: first ? formatTopological({ depth: first.depth, stream: first.streamOrdering }) : `s${to}` };
 }

@@ -5,6 +5,7 @@ import type { MembershipRow, TimelineSlice } from '../rooms/sync-source.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
 import { DEFAULT_TIMELINE_LIMIT, roomIncluded, timelineFilter, typeAllowed, type SyncFilter } from './filter.js';
 import type { SyncPositions } from './token.js';
+import { embedRaw } from '../../util/raw-json.js';
 
 export interface SyncResult {
   body: JsonObject;
@@ -230,7 +231,7 @@ async function joinedRoom(
   } else {
     room.state = { events: await src.format(state, rv, viewer) };
   }
-  room.timeline = { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch };
+  room.timeline = { events: embedRaw(await src.formatJson(timeline.events, rv, viewer)), limited: timeline.limited, prev_batch: timeline.prevBatch };
   const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
   if (membersChanged) {
     const s = await src.summary(m.roomId, req.userId);

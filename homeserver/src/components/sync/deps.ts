@@ -7,6 +7,7 @@ import type { PushRules } from './push-rules.js';
 import type { Receipts } from './receipts.js';
 import type { SyncPositions } from './token.js';
 import type { Typing } from './typing.js';
+import type { Gate } from '../../util/gate.js';
 
 /**
  * A stream another component adds to sync (to-device messages, device lists, key counts): it owns
@@ -31,6 +32,8 @@ export interface SyncDeps {
   extensions: SyncExtension[];
   /** Users' push rules, merged with the defaults: unread counts evaluate them. */
   pushRules: Pick<PushRules, 'forUser'>;
+  /** How many syncs woken by a change compute at once (util/gate.ts says why a few, not all). */
+  woken: Gate;
 }
 
 export interface SyncRequest {

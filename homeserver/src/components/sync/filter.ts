@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { validate } from '../../http/body.js';
 import { errors } from '../../http/errors.js';
 import { roomEventFilterSchema, type RoomEventFilter } from '../rooms/event-filter.js';
+import { LruCache } from '../../util/lru.js';
 
 const eventFilter = z.object({
   limit: z.number().int().min(0).optional(),
@@ -35,17 +36,30 @@ export type SyncFilter = z.infer<typeof syncFilterSchema>;
 export const DEFAULT_TIMELINE_LIMIT = 10;
 
 /**
+ * Inline filters already checked, by their text: a long-polling client sends the same one with
+ * every request, and parsing and validating it each time was a visible cost. The filters are
+ * shared between requests: nothing may change one.
+ */
+const inlineFilters = new LruCache<string, SyncFilter>(1000);
+const MAX_CACHED_FILTER = 4096;
+
+/**
  * The `filter` parameter: inline JSON (starts with `{`) or the ID of a filter the user uploaded.
  */
 export async function resolveSyncFilter(raw: string | undefined, lookup: (id: string) => Promise<Record<string, unknown> | undefined>): Promise<SyncFilter> {
   if (raw === undefined || raw === '') return {};
   let value: unknown;
   if (raw.trimStart().startsWith('{')) {
+    const hit = inlineFilters.get(raw);
+    if (hit) return hit;
     try {
       value = JSON.parse(raw) as unknown;
     } catch {
       throw errors.notJson('filter is not valid JSON');
     }
+    const filter = validate(syncFilterSchema, value);
+    if (raw.length <= MAX_CACHED_FILTER) inlineFilters.set(raw, filter);
+    return filter;
   } else {
     value = await lookup(raw);
     if (value === undefined) throw errors.notFound('No such filter');

@@ -6,6 +6,7 @@ import type { RoomsApi } from '../rooms/api.js';
 import type { UsersApi } from '../users/api.js';
 import type { SyncDeps, SyncExtension } from './deps.js';
 import { Notifier } from './notifier.js';
+import { Gate } from '../../util/gate.js';
 import { Presence, type PresenceOptions } from './presence.js';
 import { Receipts } from './receipts.js';
 import { presenceRoutes } from './routes/presence.js';
@@ -17,6 +18,19 @@ import { typingRoutes } from './routes/typing.js';
 import { Typing } from './typing.js';
 import { WsSync, type WsOptions } from './ws.js';
 import { connectSyncFederation, type SyncFederation, type SyncFederationEdus } from './federation-edus.js';
+
+/**
+ * Woken syncs computing at once: two, so that one waiting on the database does not hold up the
+ * rest, yet each keeps its data in the CPU caches (util/gate.ts).
+ */
+const WOKEN_AT_ONCE = 2;
+/**
+ * Woken syncs run between two turns of the event loop. Small: the next message's commit waits on
+ * a database answer that only a turn of the loop delivers, so a long run of pushes for the last
+ * message delays the next one. Measured with fanout-websocket (100 members, 200 messages/s):
+ * after every 2 pushes gave a median of 9-15 ms, after 10 about 27, never about 32.
+ */
+const WOKEN_BETWEEN_IO = 2;
 
 export interface SyncComponentDeps {
   db: Knex;
@@ -64,7 +78,7 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
     await deps.users.putAccountData(userId, null, 'm.push_rules', { global: ruleset });
   });
   deps.users.onDeactivated((userId) => pushRules.deleteUser(userId));
-  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions, pushRules };
+  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions, pushRules, woken: new Gate(WOKEN_AT_ONCE, WOKEN_BETWEEN_IO) };
 
   // New events become visible to sync when their stream position is published; wake their rooms then.
   const pending: Array<{ position: number; roomId: string; memberTargets: string[] }> = [];

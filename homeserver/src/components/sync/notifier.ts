@@ -6,9 +6,20 @@
  */
 export interface Waiter {
   readonly userId: string;
-  readonly rooms: ReadonlySet<string>;
+  rooms: ReadonlySet<string>;
   wake(): void;
   expire(): void;
+}
+
+/**
+ * A standing registration, for a WebSocket that waits again right after each push: it stays in
+ * the notifier's maps across pushes instead of being added and removed (with a promise, a timer
+ * and an abort listener) every time, which at thousands of pushes a second was real work.
+ */
+export interface Subscription {
+  /** Changes the rooms listened on; returns whether one of the new rooms was poked after `since`. */
+  setRooms(rooms: ReadonlySet<string>, since: number): boolean;
+  close(): void;
 }
 
 export class Notifier {
@@ -31,8 +42,7 @@ export class Notifier {
    */
   wait(userId: string, rooms: ReadonlySet<string>, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
-    if ((this.userTick.get(userId) ?? 0) > since) return Promise.resolve(true);
-    for (const r of rooms) if ((this.roomTick.get(r) ?? 0) > since) return Promise.resolve(true);
+    if (this.pokedSince(userId, rooms, since)) return Promise.resolve(true);
     if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const finish = (woken: boolean): void => {
@@ -49,18 +59,47 @@ export class Notifier {
     });
   }
 
+  /**
+   * Calls `onPoke` on every poke of the user or of one of `rooms` after `since` (a value of now()),
+   * at once for one that already happened, and `onClose` when the notifier shuts down; until closed.
+   */
+  subscribe(userId: string, rooms: ReadonlySet<string>, since: number, onPoke: () => void, onClose: () => void): Subscription {
+    const waiter: Waiter = { userId, rooms, wake: onPoke, expire: onClose };
+    let open = !this.closed;
+    if (open) {
+      this.add(waiter);
+      if (this.pokedSince(userId, rooms, since)) onPoke();
+    } else queueMicrotask(onClose);
+    return {
+      setRooms: (next, since) => {
+        if (!open || sameRooms(waiter.rooms, next)) return false;
+        let missed = false;
+        for (const r of next) if (!waiter.rooms.has(r) && (this.roomTick.get(r) ?? 0) > since) missed = true;
+        this.remove(waiter);
+        waiter.rooms = next;
+        this.add(waiter);
+        return missed;
+      },
+      close: () => {
+        if (open) this.remove(waiter);
+        open = false;
+      },
+    };
+  }
+
   /** Something in the room changed (an event, typing, a receipt). */
   pokeRoom(roomId: string): void {
     this.roomTick.set(roomId, ++this.tick);
     const set = this.byRoom.get(roomId);
-    if (set) for (const w of [...set]) w.wake();
+    // Iterating the live set is safe: a waiter woken removes only itself, and no one adds synchronously.
+    if (set) for (const w of set) w.wake();
   }
 
   /** Something of the user's changed (account data, to-device, membership in a new room). */
   pokeUser(userId: string): void {
     this.userTick.set(userId, ++this.tick);
     const set = this.byUser.get(userId);
-    if (set) for (const w of [...set]) w.wake();
+    if (set) for (const w of set) w.wake();
   }
 
   /** Shutdown: every wait ends now (as a timeout would) and later ones return at once. */
@@ -76,7 +115,14 @@ export class Notifier {
     return n;
   }
 
+  private pokedSince(userId: string, rooms: ReadonlySet<string>, since: number): boolean {
+    if ((this.userTick.get(userId) ?? 0) > since) return true;
+    for (const r of rooms) if ((this.roomTick.get(r) ?? 0) > since) return true;
+    return false;
+  }
+
   private add(w: Waiter): void {
+    if (this.closed) return;
     let u = this.byUser.get(w.userId);
     if (!u) this.byUser.set(w.userId, (u = new Set()));
     u.add(w);
@@ -97,4 +143,11 @@ export class Notifier {
       if (s?.size === 0) this.byRoom.delete(r);
     }
   }
+}
+
+function sameRooms(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const r of b) if (!a.has(r)) return false;
+  return true;
 }

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../../core/json.js';
-import { computeSync, currentPositions } from './compute.js';
+import { computeSync, currentPositions, type SyncResult } from './compute.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
 import type { SyncFilter } from './filter.js';
 import { formatSyncToken, type SyncPositions } from './token.js';
@@ -12,11 +12,14 @@ export const MAX_TIMEOUT_MS = 5 * 60_000;
  */
 export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, timeoutMs: number, signal?: AbortSignal): Promise<JsonObject> {
   const deadline = Date.now() + Math.min(Math.max(timeoutMs, 0), MAX_TIMEOUT_MS);
-  for (;;) {
+  const compute = async (): Promise<{ tick: number; result: SyncResult }> => {
     // Read the notifier's clock before the positions: a change in between wakes the wait at once.
     const tick = deps.notifier.now();
-    const to = await currentPositions(deps);
-    const result = await computeSync(deps, req, filter, to);
+    return { tick, result: await computeSync(deps, req, filter, await currentPositions(deps)) };
+  };
+  for (let again = false; ; again = true) {
+    // A sync that a change woke takes its turn with the others it woke (util/gate.ts).
+    const { tick, result } = again ? await deps.woken.run(compute) : await compute();
     const remaining = deadline - Date.now();
     if (!result.empty || !req.since || remaining <= 0 || signal?.aborted) {
       result.body.next_batch = formatSyncToken(result.next);

@@ -10,7 +10,9 @@ import { resolveSyncFilter, syncFilterSchema, type SyncFilter } from './filter.j
 import type { PresenceState } from './presence.js';
 import { acknowledge } from './service.js';
 import { formatSyncToken, parseSyncToken, type SyncPositions } from './token.js';
+import type { Subscription } from './notifier.js';
 import { validate } from '../../http/body.js';
+import { stringifyWithRaw } from '../../util/raw-json.js';
 
 export const WS_SYNC_PATH = '/_matrix/client/unstable/org.hearth.ws/sync';
 
@@ -37,6 +39,33 @@ interface Start {
   filter?: string | Record<string, unknown>;
   set_presence?: PresenceState;
   use_state_after?: boolean;
+}
+
+/** How often a connection that receives nothing renews its user's presence. */
+const PRESENCE_RENEW_MS = 60_000;
+
+/** A connection's reason to run again, remembered if it comes while the connection is busy. */
+class Wakeup {
+  private pending = false;
+  private resolve: (() => void) | undefined;
+
+  set(): void {
+    this.pending = true;
+    const resolve = this.resolve;
+    this.resolve = undefined;
+    resolve?.();
+  }
+
+  /** Forgets what woke it: the work about to start covers it. */
+  take(): void {
+    this.pending = false;
+  }
+
+  /** Resolves at once if set since the last take(), else at the next set(). */
+  wait(): Promise<void> {
+    if (this.pending) return Promise.resolve();
+    return new Promise((resolve) => (this.resolve = resolve));
+  }
 }
 
 function tokenFromRequest(req: http.IncomingMessage): string | undefined {
@@ -116,11 +145,58 @@ export class WsSync {
     let sent = false;
     if (!result.empty || first) {
       result.body.next_batch = formatSyncToken(result.next);
-      ws.send(JSON.stringify(result.body));
+      ws.send(stringifyWithRaw(result.body));
       if (ws.bufferedAmount > this.options.maxBufferedBytes) return 'too_slow';
       sent = true;
     }
     return { sent, next: result.next, joinedRooms: result.joinedRooms };
+  }
+
+  /**
+   * Pushes whatever is new, then sleeps until a poke of the user or their rooms, an ack, or the
+   * presence renewal each minute. The notifier registration stands across pushes.
+   */
+  private async pushLoop(
+    ws: WebSocket,
+    aborted: AbortSignal,
+    wake: Wakeup,
+    messages: Array<Record<string, unknown>>,
+    req: SyncRequest,
+    filter: SyncFilter,
+    setPresence: PresenceState | undefined,
+  ): Promise<void> {
+    const { userId, deviceId } = req;
+    const req0 = { userId, deviceId, fullState: req.fullState, useStateAfter: req.useStateAfter };
+    let since = req.since;
+    let first = true;
+    let subscription: Subscription | undefined;
+    const renew = setTimeout(() => wake.set(), PRESENCE_RENEW_MS);
+    try {
+      while (!aborted.aborted && ws.readyState === ws.OPEN) {
+        wake.take();
+        await this.deps.presence.touch(userId, setPresence);
+        for (const m of messages.splice(0)) {
+          if (m.type === 'ack' && typeof m.since === 'string') await acknowledge(this.deps, userId, deviceId, parseSyncToken(m.since));
+        }
+        const tick = this.deps.notifier.now();
+        // Only the positions and the joined rooms outlive the send: a connection waiting for news
+        // holds no response body (10,000 idle connections would hold 10,000 of them).
+        const pushSince = since;
+        // The first push runs at once; the ones a change woke take their turn (util/gate.ts).
+        const sent = first ? await this.push(ws, req0, since, filter, true) : await this.deps.woken.run(() => this.push(ws, req0, pushSince, filter, false));
+        if (sent === 'too_slow') return ws.close(CLOSE.tooSlow, 'client is not reading fast enough');
+        if (sent.sent) first = false;
+        since = sent.next;
+        // A poke that came while pushing (after `tick`) makes the loop go round again at once.
+        if (!subscription) subscription = this.deps.notifier.subscribe(userId, sent.joinedRooms, tick, () => wake.set(), () => wake.set());
+        else if (subscription.setRooms(sent.joinedRooms, tick)) wake.set();
+        renew.refresh();
+        await wake.wait();
+      }
+    } finally {
+      clearTimeout(renew);
+      subscription?.close();
+    }
   }
 
   private async serve(ws: WebSocket, req: http.IncomingMessage): Promise<void> {
@@ -182,30 +258,11 @@ export class WsSync {
       }
       await acknowledge(this.deps, requester.userId, requester.deviceId, since);
       const req0 = { userId: requester.userId, deviceId: requester.deviceId, fullState: false, useStateAfter: start.use_state_after === true };
-      let first = true;
-      while (!abort.signal.aborted && ws.readyState === ws.OPEN) {
-        await this.deps.presence.touch(requester.userId, start.set_presence);
-        for (const m of messages.splice(0)) {
-          if (m.type === 'ack' && typeof m.since === 'string') await acknowledge(this.deps, requester.userId, requester.deviceId, parseSyncToken(m.since));
-        }
-        const tick = this.deps.notifier.now();
-        // Only the positions and the joined rooms outlive the send: a connection waiting for news
-        // holds no response body (10,000 idle connections would hold 10,000 of them).
-        const sent = await this.push(ws, req0, since, filter, first);
-        if (sent === 'too_slow') return ws.close(CLOSE.tooSlow, 'client is not reading fast enough');
-        if (sent.sent) first = false;
-        since = sent.next;
-        const joinedRooms = sent.joinedRooms;
-        // Wake on a change for this user, or on an incoming ack; presence is renewed each minute.
-        const ackWait = new Promise<boolean>((resolve) => {
-          notify = () => {
-            notify = undefined;
-            resolve(true);
-          };
-        });
-        await Promise.race([this.deps.notifier.wait(requester.userId, joinedRooms, tick, 60_000, abort.signal), ackWait]);
-        notify = undefined;
-      }
+      // Acks and the end of the connection wake the loop from here on.
+      const wake = new Wakeup();
+      notify = () => wake.set();
+      abort.signal.addEventListener('abort', () => wake.set(), { once: true });
+      await this.pushLoop(ws, abort.signal, wake, messages, { ...req0, since }, filter, start.set_presence);
     } catch (err) {
       this.log.warn({ err }, 'websocket sync failed');
       if (ws.readyState === ws.OPEN) ws.close(CLOSE.serverError, 'internal error');
