@@ -16,8 +16,8 @@ import { startBenchServer } from './lib/server.js';
  * JSON object per scenario and a short summary. Results also land in bench/out/ (git-ignored).
  */
 const SCENARIOS: Record<string, () => Promise<Record<string, unknown>>> = {
-  'fanout-longpoll': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'longpoll' }),
-  'fanout-websocket': () => fanout({ members: 100, messages: 1000, ratePerSecond: 200, transport: 'websocket' }),
+  'fanout-longpoll': () => fanout({ members: 100, messages: 2000, ratePerSecond: 200, warmupMessages: 400, transport: 'longpoll' }),
+  'fanout-websocket': () => fanout({ members: 100, messages: 2000, ratePerSecond: 200, warmupMessages: 400, transport: 'websocket' }),
   media: async () => {
     const server = await startBenchServer({ HS_MEDIA_MAX_UPLOAD_BYTES: String(50 * 1024 * 1024), HS_RATE_LIMIT_MEDIA_UPLOAD_BURST: '100000' });
     try {

@@ -7,7 +7,22 @@ export interface FanoutOptions {
   members: number;
   messages: number;
   ratePerSecond: number;
+  /** Sent at the same rate before the clock starts, not measured. */
+  warmupMessages: number;
   transport: 'longpoll' | 'websocket';
+}
+
+/** Starts `count` requests at a steady `rate` per second; resolves once all are started. */
+async function paced(count: number, rate: number, start: (n: number) => Promise<unknown>): Promise<Array<Promise<unknown>>> {
+  const interval = 1000 / rate;
+  const begin = performance.now();
+  const started: Array<Promise<unknown>> = [];
+  for (let n = 0; n < count; n++) {
+    const wait = begin + n * interval - performance.now();
+    if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+    started.push(start(n));
+  }
+  return started;
 }
 
 const FILTER = JSON.stringify({ room: { timeline: { limit: 500 } }, presence: { types: [] } });
@@ -39,6 +54,8 @@ async function longPoll(base: string, user: BenchUser, roomId: string, since: st
     while (running) {
       try {
         const body = await api(base, 'GET', `/_matrix/client/v3/sync?since=${token}&timeout=30000&filter=${encodeURIComponent(FILTER)}`, user.token);
+        r.frames++;
+        r.bytes += JSON.stringify(body).length;
         collect(r, body, roomId);
         token = body.next_batch;
       } catch {
@@ -84,28 +101,32 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
     }
     const sinces = await Promise.all(members.map(async (u) => (await api(base, 'GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent(FILTER)}`, u.token)).next_batch as string));
     const receivers = await Promise.all(members.map((u, i) => (o.transport === 'websocket' ? webSocket(base, u, roomId, sinces[i]!) : longPoll(base, u, roomId, sinces[i]!))));
-    // Let every receiver reach its waiting state before the clock starts.
+    // Let every receiver reach its waiting state, then warm the server up at the same pace (the
+    // receivers ignore these): the figures are of a server that has run, not of its first seconds
+    // of compiling code.
+    await new Promise((res) => setTimeout(res, 1000));
+    const send = (txn: string, content: Record<string, unknown>) =>
+      api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, sender.token, { msgtype: 'm.text', ...content });
+    await Promise.all(await paced(o.warmupMessages, o.ratePerSecond, (n) => send(`w${n}`, { body: `warm-up ${n}` })));
     await new Promise((res) => setTimeout(res, 1000));
 
     const sentAt = new Array<number>(o.messages);
-    const interval = 1000 / o.ratePerSecond;
     const start = performance.now();
-    const sends: Array<Promise<unknown>> = [];
-    for (let n = 0; n < o.messages; n++) {
-      const due = start + n * interval;
-      const wait = due - performance.now();
-      if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+    const sends = await paced(o.messages, o.ratePerSecond, (n) => {
       sentAt[n] = performance.now();
-      sends.push(api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t${n}`, sender.token, { msgtype: 'm.text', body: `message ${n}`, n }));
-    }
+      return send(`t${n}`, { body: `message ${n}`, n });
+    });
     await Promise.all(sends);
     const sendSeconds = (performance.now() - start) / 1000;
     const deadline = performance.now() + 30_000;
     while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    const end = Math.max(...receivers.flatMap((r) => [...r.got.values()]));
+    let end = start;
+    for (const r of receivers) for (const t of r.got.values()) if (t > end) end = t;
     receivers.forEach((r) => r.stop());
 
     const latencies: number[] = [];
+    // Per second of sending: whether latency holds steady or grows with a backlog.
+    const bySecond: number[][] = [];
     let lost = 0;
     let duplicates = 0;
     for (const r of receivers) {
@@ -113,7 +134,10 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
       for (let n = 0; n < o.messages; n++) {
         const t = r.got.get(n);
         if (t === undefined) lost++;
-        else latencies.push(t - sentAt[n]!);
+        else {
+          latencies.push(t - sentAt[n]!);
+          (bySecond[Math.floor((sentAt[n]! - start) / 1000)] ??= []).push(t - sentAt[n]!);
+        }
       }
     }
     latencies.sort((a, b) => a - b);
@@ -124,9 +148,11 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
       scenario: `fanout-${o.transport}`,
       members: o.members,
       messages: o.messages,
+      warmup_messages: o.warmupMessages,
       target_rate_per_s: o.ratePerSecond,
       achieved_send_rate_per_s: round(o.messages / sendSeconds),
       latency_ms: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies[latencies.length - 1] ?? NaN) },
+      p99_ms_by_second: bySecond.map((l) => round(percentile(l.sort((a, b) => a - b), 99))),
       deliveries,
       responses_per_member: round(receivers.reduce((a, r) => a + r.frames, 0) / receivers.length),
       bytes_per_response: round(receivers.reduce((a, r) => a + r.bytes, 0) / Math.max(1, receivers.reduce((a, r) => a + r.frames, 0))),
