@@ -229,3 +229,35 @@ test('unread counts follow push rules: a muted room counts nothing, a mentions-o
   c = await counts();
   t.deepEqual(c(cakeRoom), { notification_count: 3, highlight_count: 1 });
 });
+
+test('highlights follow a display name change, a new member count and new power levels', async (t) => {
+  const s = await startTestServer(t, open);
+  const [alice, bob] = await Promise.all([registerUser(s, 'alice'), registerUser(s, 'bob')]);
+  const room = (await ok(alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' }))).room_id as string;
+  await ok(bob.call('POST', `${r(room)}/join`, {}));
+  const counts = async (since?: string) => {
+    const body = await sync(bob, since ? { since } : {});
+    return { since: body.next_batch as string, counts: body.rooms.join[room]?.unread_notifications };
+  };
+  const say = (body: string) => ok(alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body }));
+
+  await say('hello Bobby');
+  let seen = await counts();
+  t.is(seen.counts.highlight_count, 0);
+  // Bob becomes "Bobby" in the room: the same words now name him.
+  await ok(bob.call('PUT', `/_matrix/client/v3/profile/${encodeURIComponent(bob.userId)}/displayname`, { displayname: 'Bobby' }));
+  await say('hello Bobby');
+  seen = await counts(seen.since);
+  t.is(seen.counts.highlight_count, 1);
+  // @room highlights only where the sender's power level allows it: Carol (level 0) joins.
+  const carol = await registerUser(s, 'carol');
+  await ok(carol.call('POST', `${r(room)}/join`, {}));
+  const roomPing = (body: string) => ok(carol.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body, 'm.mentions': { room: true } }));
+  await roomPing('@room look');
+  seen = await counts(seen.since);
+  t.is(seen.counts.highlight_count, 1);
+  await ok(alice.call('PUT', `${r(room)}/state/m.room.power_levels`, { users: { [alice.userId]: 100 }, notifications: { room: 0 } }));
+  await roomPing('@room look again');
+  seen = await counts(seen.since);
+  t.is(seen.counts.highlight_count, 2);
+});

@@ -353,7 +353,19 @@ export class RoomSyncSource {
 
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */
   private async pushContext(roomId: string, userId: string): Promise<PushContext> {
-    const [rows, member, power] = await Promise.all([this.memberRows(roomId), this.current.event(roomId, 'm.room.member', userId), this.power(roomId)]);
+    // Kept while the room's state (a new map on every change) and its member rows stay the same.
+    const state = (await this.current.info(roomId))?.state;
+    const rows = await this.memberRows(roomId);
+    const key = `${roomId}\u0000${userId}`;
+    const hit = this.pushContexts.get(key);
+    if (hit && hit.state === state && hit.rows === rows) return hit.context;
+    const context = await this.makePushContext(roomId, userId, rows);
+    if (state) this.pushContexts.set(key, { state, rows, context });
+    return context;
+  }
+
+  private async makePushContext(roomId: string, userId: string, rows: ReadonlyArray<{ membership: string }>): Promise<PushContext> {
+    const [member, power] = await Promise.all([this.current.event(roomId, 'm.room.member', userId), this.power(roomId)]);
     const name = member?.pdu.content.displayname;
     const levels = new Map<string, number>();
     return {
@@ -388,6 +400,8 @@ export class RoomSyncSource {
   }
 
   private readonly powerByState = new WeakMap<StateMap, Promise<RoomPower | undefined>>();
+  /** Per room and user: the push context, with the state map and member rows it was made from. */
+  private readonly pushContexts = new LruCache<string, { state: StateMap; rows: ReadonlyArray<{ membership: string }>; context: PushContext }>(50_000);
 
   /** Everyone who shares a joined room with the user: whose presence they may see. */
   async usersSharingRooms(userId: string): Promise<Set<string>> {

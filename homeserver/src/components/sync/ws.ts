@@ -43,6 +43,8 @@ interface Start {
 
 /** How often a connection that receives nothing renews its user's presence. */
 const PRESENCE_RENEW_MS = 60_000;
+/** A connection renews its user's presence at most this often, however many pushes it makes. */
+const PRESENCE_TOUCH_MS = 10_000;
 
 /** A connection's reason to run again, remembered if it comes while the connection is busy. */
 class Wakeup {
@@ -170,11 +172,18 @@ export class WsSync {
     let since = req.since;
     let first = true;
     let subscription: Subscription | undefined;
+    let touched = -Infinity;
     const renew = setTimeout(() => wake.set(), PRESENCE_RENEW_MS);
     try {
       while (!aborted.aborted && ws.readyState === ws.OPEN) {
         wake.take();
-        await this.deps.presence.touch(userId, setPresence);
+        // Being connected keeps the user present; renewing that once in a while is enough (a push
+        // per message would renew it hundreds of times a second in a busy room).
+        const now = Date.now();
+        if (now - touched >= PRESENCE_TOUCH_MS) {
+          touched = now;
+          await this.deps.presence.touch(userId, setPresence);
+        }
         for (const m of messages.splice(0)) {
           if (m.type === 'ack' && typeof m.since === 'string') await acknowledge(this.deps, userId, deviceId, parseSyncToken(m.since));
         }
