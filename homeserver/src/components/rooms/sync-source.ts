@@ -135,7 +135,9 @@ export class RoomSyncSource {
     const vis = await HistoryVisibility.load(this.db, roomId, userId);
     const keep = (e: StoredEvent): boolean => e.rejectedReason === null && !e.softFailed && vis.canSee(e) && matchesFilter(filter, e);
     const ids = this.recent.range(roomId, from, to);
-    if (ids && ids.length <= SHARED_RANGE_MAX) {
+    // No more events than the paged walk below would load: a first sync of a long history must not
+    // load (and push out of the event cache) what its timeline leaves out.
+    if (ids && ids.length <= SHARED_RANGE_MAX && ids.length <= 2 * Math.max(limit, 1)) {
       // The usual incremental sync: the few new events, loaded once for every member woken.
       const loaded = await this.rangeEvents(roomId, from, to, ids);
       const picked: StoredEvent[] = [];
