@@ -2,6 +2,7 @@ import test from 'ava';
 import WebSocket from 'ws';
 import { registerUser, txn, type TestUser } from '../helpers/client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { aliceAndBobInRoom } from './support.js';
 
 const open = { HS_OPEN_REGISTRATION: '1', HS_RATE_LIMIT_REGISTER_BURST: '100', HS_RATE_LIMIT_LOGIN_BURST: '100' };
 const r = (roomId: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
@@ -75,11 +76,7 @@ test('one message to many syncing members: each gets it once, with only what is 
 });
 
 test('long-poll: a sync woken by a message carries it, once, with the sender’s transaction ID only for the sender', async (t) => {
-  const s = await startTestServer(t, open);
-  const alice = await registerUser(s, 'alice');
-  const bob = await registerUser(s, 'bob');
-  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
-  await bob.call('POST', `${r(room)}/join`, {});
+  const { alice, bob, room } = await aliceAndBobInRoom(t, open);
   const filter = encodeURIComponent(JSON.stringify(FILTER));
   const sinces = await Promise.all([alice, bob].map(async (u) => (await u.call('GET', `/_matrix/client/v3/sync?filter=${filter}`)).body.next_batch as string));
   /** Set once the message is sent: the polls started before that. */

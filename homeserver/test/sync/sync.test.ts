@@ -1,6 +1,7 @@
 import test from 'ava';
 import { registerUser, txn, type TestUser } from '../helpers/client.js';
 import { startTestServer } from '../helpers/server.js';
+import { aliceAndBobInRoom } from './support.js';
 
 const open = { HS_OPEN_REGISTRATION: '1', HS_RATE_LIMIT_REGISTER_BURST: '100' };
 const r = (roomId: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
@@ -37,11 +38,7 @@ test('initial sync: joined room with state, timeline, summary and counts; then a
 });
 
 test('long-poll returns as soon as a message arrives, and every message arrives exactly once', async (t) => {
-  const s = await startTestServer(t, open);
-  const alice = await registerUser(s, 'alice');
-  const bob = await registerUser(s, 'bob');
-  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
-  await bob.call('POST', `${r(room)}/join`, {});
+  const { alice, bob, room } = await aliceAndBobInRoom(t, open);
   let since = (await sync(bob)).next_batch;
 
   const total = 1000;
@@ -94,11 +91,7 @@ test('a limited timeline continues seamlessly through /messages from prev_batch'
 });
 
 test('typing shows up in ephemeral and expires', async (t) => {
-  const s = await startTestServer(t, open);
-  const alice = await registerUser(s, 'alice');
-  const bob = await registerUser(s, 'bob');
-  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
-  await bob.call('POST', `${r(room)}/join`, {});
+  const { alice, bob, room } = await aliceAndBobInRoom(t, open);
   const since = (await sync(bob)).next_batch;
   t.is((await alice.call('PUT', `${r(room)}/typing/${encodeURIComponent(alice.userId)}`, { typing: true, timeout: 800 })).status, 200);
   const typing = await sync(bob, { since, timeout: '5000' });
@@ -114,11 +107,7 @@ test('typing shows up in ephemeral and expires', async (t) => {
 });
 
 test('receipts: public ones reach others, private ones only their owner; unread counts drop', async (t) => {
-  const s = await startTestServer(t, open);
-  const alice = await registerUser(s, 'alice');
-  const bob = await registerUser(s, 'bob');
-  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
-  await bob.call('POST', `${r(room)}/join`, {});
+  const { alice, bob, room } = await aliceAndBobInRoom(t, open);
   const e1 = (await alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'hello there' })).body.event_id;
   const e2 = (await alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: `hey ${bob.userId}` })).body.event_id;
   const before = await sync(bob);

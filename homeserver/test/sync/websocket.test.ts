@@ -2,6 +2,7 @@ import test from 'ava';
 import WebSocket from 'ws';
 import { registerUser, txn, type TestUser } from '../helpers/client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { aliceAndBobInRoom } from './support.js';
 
 const open = { HS_OPEN_REGISTRATION: '1', HS_RATE_LIMIT_REGISTER_BURST: '100' };
 const r = (roomId: string) => `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}`;
@@ -52,11 +53,7 @@ async function longPollSequence(user: TestUser, since: string, until: (ids: stri
 }
 
 test('WebSocket sync delivers the same sequence of changes as long-poll', async (t) => {
-  const s = await startTestServer(t, open);
-  const alice = await registerUser(s, 'alice');
-  const bob = await registerUser(s, 'bob');
-  const room = (await alice.call('POST', '/_matrix/client/v3/createRoom', { preset: 'public_chat' })).body.room_id;
-  await bob.call('POST', `${r(room)}/join`, {});
+  const { s, alice, bob, room } = await aliceAndBobInRoom(t, open);
   const since = (await bob.call('GET', '/_matrix/client/v3/sync')).body.next_batch;
 
   const c = connect(s, { Authorization: `Bearer ${bob.accessToken}` });
