@@ -4,45 +4,15 @@ import { createRequire } from 'node:module';
 import pg from 'pg';
 
 /**
- * One PostgreSQL database per server per run, on the server the homeserver tests use:
- * TEST_DATABASE_URL, else DATABASE_URL, else 127.0.0.1:5432 when it answers. Without one, the
- * servers use their embedded PGlite database (in their data folder), unless
- * HS_TEST_REQUIRE_POSTGRES=1 asks for a failure instead.
+ * One PostgreSQL database per server per run, on the server the homeserver tests use (found by
+ * homeserver/test/helpers/database.ts). Without one, the servers use their embedded PGlite
+ * database (in their data folder).
  */
 
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 /** Our databases are named `<prefix><unix seconds>_<random>_<label>`. */
 const PREFIX = 'hearth_fedtest_';
 /** A database this old belongs to a run that died without cleaning up (no run lasts an hour). */
 const STALE_AFTER_S = 3600;
-
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function redacted(url: string): string {
-  return url.replace(/:[^:@/]*@/, ':***@');
-}
-
-/** The administrative URL of the PostgreSQL server to use, or undefined for PGlite. */
-export async function postgresServer(): Promise<string | undefined> {
-  const explicit = process.env['TEST_DATABASE_URL'] ?? process.env['DATABASE_URL'];
-  const candidate = explicit ?? DEFAULT_URL;
-  if (await answers(candidate)) return candidate;
-  if (explicit !== undefined || process.env['HS_TEST_REQUIRE_POSTGRES'] === '1') {
-    throw new Error(`PostgreSQL at ${redacted(candidate)} does not answer`);
-  }
-  return undefined;
-}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);

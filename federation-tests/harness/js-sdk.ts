@@ -1,27 +1,10 @@
 import * as sdk from 'matrix-js-sdk';
-import { logger } from 'matrix-js-sdk/lib/logger.js';
+import { quietJsSdk as quietHomeserverJsSdk } from '../../homeserver/test/helpers/js-sdk.js';
 import type { MatrixUser } from './client.js';
 import { eventually } from './wait.js';
 
-/**
- * matrix-js-sdk with its Rust crypto, as a real client of one of the servers. Its logs (the test
- * process's console) stay quiet unless HS_TEST_LOG_LEVEL asks for them, and its long request
- * timers (up to 110 s, never cleared) no longer keep the test process alive.
- */
-export function quietJsSdk(): void {
-  logger.setLevel('silent');
-  if (!process.env['HS_TEST_LOG_LEVEL']) {
-    // Its module loggers (MatrixRTC's, among others) keep their own level and log errors that
-    // are no failure here; the harness reports through process.stderr, ava through its own channel.
-    for (const level of ['debug', 'info', 'log', 'warn', 'error'] as const) console[level] = () => undefined;
-  }
-  const plainSetTimeout = globalThis.setTimeout;
-  globalThis.setTimeout = Object.assign((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const timer = plainSetTimeout(fn, ms, ...args);
-    if ((ms ?? 0) >= 60_000) timer.unref();
-    return timer;
-  }, plainSetTimeout) as typeof setTimeout;
-}
+/** matrix-js-sdk quiet, its console errors too: the harness reports through process.stderr. */
+export const quietJsSdk = (): void => quietHomeserverJsSdk({ errors: true });
 
 /** A started client for `user`'s device, crypto in memory, synced once. */
 export async function startCryptoClient(user: MatrixUser): Promise<sdk.MatrixClient> {

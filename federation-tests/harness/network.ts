@@ -5,7 +5,8 @@ import path from 'node:path';
 import { makeCa, type ThrowawayCa } from './ca.js';
 import { onProcessEnd } from './cleanup.js';
 import { serverConfigYaml, type ConfigOverrides } from './config.js';
-import { createDatabases, postgresServer, type RunDatabase } from './databases.js';
+import { postgresServerUrl } from '../../homeserver/test/helpers/database.js';
+import { createDatabases, type RunDatabase } from './databases.js';
 import { freePorts } from './ports.js';
 import { HearthServer } from './server.js';
 
@@ -89,7 +90,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<Networ
 
   try {
     const kind = options.database ?? (process.env['FEDERATION_TESTS_DATABASE'] === 'pglite' ? 'pglite' : 'postgres');
-    const pgServer = kind === 'pglite' ? undefined : await postgresServer();
+    const pgServer = kind === 'pglite' ? undefined : await postgresServerUrl();
     const caDir = path.join(dir, 'ca');
     mkdirSync(caDir);
     const [ca, dbs] = await Promise.all([makeCa(caDir), pgServer ? createDatabases(pgServer, names) : Promise.resolve([])]);

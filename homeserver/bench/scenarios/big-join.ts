@@ -34,6 +34,14 @@ export async function bigJoin(o: { members: number }): Promise<Record<string, un
     const genSeconds = (performance.now() - genStart) / 1000;
     remote.rooms.set(room.roomId, room);
     const stateEvents = room.state.size;
+    /** What every result of this scenario starts with, joined or not. */
+    const about = {
+      scenario: 'big-join',
+      members: o.members,
+      state_events: stateEvents,
+      send_join_answer_mb: round(answerBytes / 1048576, 1),
+      generation_seconds: round(genSeconds, 2),
+    };
 
     const user = await register(server.url, 'joiner');
     const rssBefore = server.rssNow();
@@ -47,11 +55,7 @@ export async function bigJoin(o: { members: number }): Promise<Record<string, un
       // The server's error log line follows its answer (a failed query's line quotes its SQL: megabytes).
       for (let i = 0; i < 100 && server.errors().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       return {
-        scenario: 'big-join',
-        members: o.members,
-        state_events: stateEvents,
-        send_join_answer_mb: round(answerBytes / 1048576, 1),
-        generation_seconds: round(genSeconds, 2),
+        ...about,
         joined: false,
         failed_after_s: round(failedAfter, 3),
         error: joinFailure.message,
@@ -101,11 +105,7 @@ export async function bigJoin(o: { members: number }): Promise<Record<string, un
     const ratio = floorSeconds / seconds;
     const met = seconds < 10 && rssPeak < 1024 ** 3 && typeof sent?.event_id === 'string';
     return {
-      scenario: 'big-join',
-      members: o.members,
-      state_events: stateEvents,
-      send_join_answer_mb: round(answerBytes / 1048576, 1),
-      generation_seconds: round(genSeconds, 2),
+      ...about,
       join_ms: round(joinedMs, 0),
       first_message_ms: round(sendMs, 0),
       join_phases_ms: phases,

@@ -1,3 +1,4 @@
+import type { TestFn } from 'ava';
 import { signEvent } from '../../src/core/event-signing.js';
 import type { PDU } from '../../src/core/events.js';
 import { computeEventId } from '../../src/core/ids.js';
@@ -39,8 +40,43 @@ export async function push(net: FederationNetwork, from: string, to: string, pdu
   return res.body.pdus;
 }
 
+type Tips = Awaited<ReturnType<typeof roomTips>>;
+
+/**
+ * `sender`'s next event on top of `tips`, forged by `server`: authorised by the create event, the
+ * power levels and the sender's membership in that state.
+ */
+export function forgeNext(net: FederationNetwork, server: string, tips: Tips, roomId: string, sender: string, fields: { type: string; state_key?: string; content: Record<string, unknown> }): { pdu: PDU; eventId: string } {
+  return forge(net, server, {
+    room_id: roomId,
+    sender,
+    ...fields,
+    prev_events: tips.prev,
+    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.member', sender)],
+    depth: tips.depth + 1,
+  });
+}
+
+export interface SharedRoom {
+  net: FederationNetwork;
+  alice: TestUser;
+  bob: TestUser;
+  roomId: string;
+}
+
+/** `sharedRoom()` for all the tests of a file: made before them (handed to `set`), closed after. */
+export function withSharedRoom(test: TestFn, set: (room: SharedRoom) => void): void {
+  let net: FederationNetwork | undefined;
+  test.before(async () => {
+    const room = await sharedRoom();
+    net = room.net;
+    set(room);
+  });
+  test.after.always(() => net?.close());
+}
+
 /** hs1 and hs2, alice of hs1 in a public room of hers that bob of hs2 has joined. */
-export async function sharedRoom(): Promise<{ net: FederationNetwork; alice: TestUser; bob: TestUser; roomId: string }> {
+async function sharedRoom(): Promise<SharedRoom> {
   const net = await startServers(['hs1.test', 'hs2.test']);
   const alice = await newUser(net.server('hs1.test'), 'alice');
   const bob = await newUser(net.server('hs2.test'), 'bob');

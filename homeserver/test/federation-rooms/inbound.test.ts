@@ -1,17 +1,14 @@
 import test from 'ava';
 import { C, enc, newUser, until, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
 import { txn } from '../helpers/client.js';
-import { forge, push, roomTips, sharedRoom } from './forge.js';
+import { forge, forgeNext, push, roomTips, withSharedRoom } from './forge.js';
 
 let net: FederationNetwork;
 let alice: TestUser;
 let bob: TestUser;
 let roomId: string;
 
-test.before(async () => {
-  ({ net, alice, bob, roomId } = await sharedRoom());
-});
-test.after.always(() => net?.close());
+withSharedRoom(test, (room) => ({ net, alice, bob, roomId } = room));
 
 async function messagesOnHs1(): Promise<any[]> {
   return (await alice.call('GET', `${C}/rooms/${enc(roomId)}/messages?dir=b&limit=100`)).body.chunk;
@@ -68,16 +65,7 @@ test.serial("an event whose sender belongs to another server than its signer is 
 
 test.serial('an unauthorised state change is rejected and the state stays', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
-  const e = forge(net, 'hs2.test', {
-    room_id: roomId,
-    type: 'm.room.power_levels',
-    state_key: '',
-    sender: bob.userId,
-    content: { users: { [bob.userId]: 100 } },
-    prev_events: tips.prev,
-    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.member', bob.userId)],
-    depth: tips.depth + 1,
-  });
+  const e = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.room.power_levels', state_key: '', content: { users: { [bob.userId]: 100 } } });
   const results = await push(net, 'hs2.test', 'hs1.test', [e.pdu]);
   t.regex(results[e.eventId]?.error ?? '', /auth events|state before/);
   const pl = await alice.call('GET', `${C}/rooms/${enc(roomId)}/state/m.room.power_levels/`);
@@ -91,15 +79,7 @@ test.serial('an event allowed by its own history but not by the current state is
   // bob is banned now; his next event still cites the state before the ban.
   const banned = await alice.call('POST', `${C}/rooms/${enc(roomId)}/ban`, { user_id: bob.userId });
   t.is(banned.status, 200);
-  const e = forge(net, 'hs2.test', {
-    room_id: roomId,
-    type: 'm.room.message',
-    sender: bob.userId,
-    content: { msgtype: 'm.text', body: 'from before the ban' },
-    prev_events: tips.prev,
-    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.member', bob.userId)],
-    depth: tips.depth + 1,
-  });
+  const e = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.room.message', content: { msgtype: 'm.text', body: 'from before the ban' } });
   const results = await push(net, 'hs2.test', 'hs1.test', [e.pdu]);
   t.deepEqual(results[e.eventId], {});
   const row = await net.server('hs1.test').hs.database.db('events').where('event_id', e.eventId).first();

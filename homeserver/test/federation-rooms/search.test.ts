@@ -1,17 +1,14 @@
 import test from 'ava';
 import { C, enc, until, type FederationNetwork, type TestUser } from '../federation-edus/helpers.js';
 import { txn } from '../helpers/client.js';
-import { forge, push, roomTips, sharedRoom } from './forge.js';
+import { forgeNext, push, roomTips, withSharedRoom } from './forge.js';
 
 let net: FederationNetwork;
 let alice: TestUser;
 let bob: TestUser;
 let roomId: string;
 
-test.before(async () => {
-  ({ net, alice, bob, roomId } = await sharedRoom());
-});
-test.after.always(() => net?.close());
+withSharedRoom(test, (room) => ({ net, alice, bob, roomId } = room));
 
 async function found(user: TestUser, term: string): Promise<string[]> {
   const res = await user.call('POST', `${C}/search`, { search_categories: { room_events: { search_term: term } } });
@@ -30,15 +27,7 @@ test.serial('events from another server are searchable once accepted, and on bot
 
 test.serial('an event kept only in redacted form offers no words to search', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
-  const e = forge(net, 'hs2.test', {
-    room_id: roomId,
-    type: 'm.room.message',
-    sender: bob.userId,
-    content: { msgtype: 'm.text', body: 'original zebra' },
-    prev_events: tips.prev,
-    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.member', bob.userId)],
-    depth: tips.depth + 1,
-  });
+  const e = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.room.message', content: { msgtype: 'm.text', body: 'original zebra' } });
   // The content no longer matches the hash: the server keeps the event, redacted.
   const altered = { ...e.pdu, content: { msgtype: 'm.text', body: 'altered zebra' } };
   t.deepEqual((await push(net, 'hs2.test', 'hs1.test', [altered]))[e.eventId], {});
@@ -49,15 +38,7 @@ test.serial('a soft-failed event is not searchable', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
   // bob is banned now; his next event still cites the state before the ban.
   t.is((await alice.call('POST', `${C}/rooms/${enc(roomId)}/ban`, { user_id: bob.userId })).status, 200);
-  const e = forge(net, 'hs2.test', {
-    room_id: roomId,
-    type: 'm.room.message',
-    sender: bob.userId,
-    content: { msgtype: 'm.text', body: 'sneaky giraffe' },
-    prev_events: tips.prev,
-    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.member', bob.userId)],
-    depth: tips.depth + 1,
-  });
+  const e = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.room.message', content: { msgtype: 'm.text', body: 'sneaky giraffe' } });
   t.deepEqual((await push(net, 'hs2.test', 'hs1.test', [e.pdu]))[e.eventId], {});
   t.true((await net.server('hs1.test').hs.database.db('events').where('event_id', e.eventId).first()).soft_failed);
   t.deepEqual(await found(alice, 'giraffe'), []);

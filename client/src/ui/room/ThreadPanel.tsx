@@ -1,12 +1,12 @@
-import { createEffect, createMemo, createResource, createSignal, For, on, onMount, Show } from 'solid-js';
+import { createEffect, createMemo, createResource, createSignal, on, onMount, Show } from 'solid-js';
 import type { RoomData } from '../../matrix/sync/accumulator';
-import { buildTimeline, type DayItem, type EventItem, type TimelineItem } from '../../matrix/timeline-view';
+import { buildTimeline, type EventItem } from '../../matrix/timeline-view';
 import type { MatrixEvent } from '../../matrix/types';
-import { dayLabel } from '../common/format';
 import { Icon } from '../common/Icon';
 import { useClient } from '../context';
 import { Composer, type ComposerMode } from './Composer';
-import { EventTile, type TileActions } from './EventTile';
+import { type TileActions } from './EventTile';
+import { TimelineRows } from './TimelineRows';
 
 /**
  * One thread beside the room: its root, every reply (fetched from the server, then kept up to date
@@ -27,9 +27,6 @@ export function ThreadPanel(props: { room: RoomData; rootId: string; onClose: ()
   );
   const items = createMemo(() => buildTimeline(props.room, client.userId, client.pending[roomId] ?? [], client.decrypted, { thread: props.rootId, extra: fetched() ?? [] }));
   const events = (): EventItem[] => items().filter((i): i is EventItem => i.kind === 'event');
-  const keyOf = (i: TimelineItem): string => (i.kind === 'day' ? `day:${i.key}` : i.event.event_id);
-  const byKey = createMemo(() => new Map(items().map((i) => [keyOf(i), i])));
-  const keys = createMemo(() => items().map(keyOf));
   const latest = (): string | undefined => events().filter((i) => !i.pending).at(-1)?.event.event_id;
 
   const toBottom = (): void => {
@@ -61,26 +58,7 @@ export function ThreadPanel(props: { room: RoomData; rootId: string; onClose: ()
         <Show when={fetched.loading}>
           <div class="history-status">Loading the thread…</div>
         </Show>
-        <ol>
-          <For each={keys()}>
-            {(key) => {
-              const item = (): TimelineItem | undefined => byKey().get(key);
-              return (
-                <Show when={item()}>
-                  {(it) =>
-                    it().kind === 'day' ? (
-                      <li class="day" role="separator">
-                        {dayLabel((it() as DayItem).ts)}
-                      </li>
-                    ) : (
-                      <EventTile item={it() as EventItem} room={props.room} actions={actions} highlighted={false} />
-                    )
-                  }
-                </Show>
-              );
-            }}
-          </For>
-        </ol>
+        <TimelineRows items={items()} room={props.room} actions={actions} />
       </div>
       <Composer room={props.room} mode={mode()} setMode={setMode} onError={props.onError} onEditLast={editLast} thread={{ rootId: props.rootId, latest }} />
     </aside>

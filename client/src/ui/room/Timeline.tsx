@@ -1,9 +1,9 @@
-import { createEffect, createMemo, createSignal, For, on, onCleanup, onMount, Show } from 'solid-js';
+import { createEffect, createMemo, createSignal, on, onCleanup, onMount, Show } from 'solid-js';
 import type { RoomData } from '../../matrix/sync/accumulator';
-import { buildTimeline, firstUnread, latestReadable, type DayItem, type EventItem, type TimelineItem } from '../../matrix/timeline-view';
-import { dayLabel } from '../common/format';
+import { buildTimeline, firstUnread, latestReadable } from '../../matrix/timeline-view';
 import { useClient } from '../context';
-import { EventTile, type TileActions } from './EventTile';
+import { type TileActions } from './EventTile';
+import { TimelineRows } from './TimelineRows';
 
 /** Where each room was scrolled to (distance from the bottom), so returning to it restores it. */
 const savedScroll = new Map<string, number>();
@@ -18,11 +18,6 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
   const roomId = props.room.roomId;
 
   const items = createMemo(() => buildTimeline(props.room, client.userId, client.pending[roomId] ?? [], client.decrypted));
-  // Rows are keyed by event ID (strings compare by value), so a sync that rebuilds the items
-  // updates rows in place instead of re-creating them (focus, open pickers and scroll survive).
-  const keyOf = (i: TimelineItem): string => (i.kind === 'day' ? `day:${i.key}` : i.event.event_id);
-  const byKey = createMemo(() => new Map(items().map((i) => [keyOf(i), i])));
-  const keys = createMemo(() => items().map(keyOf));
   const unread = createMemo(() => firstUnread(props.room, client.userId));
   const [unreadSeen, setUnreadSeen] = createSignal(false);
 
@@ -157,26 +152,7 @@ export function Timeline(props: { room: RoomData; actions: Omit<TileActions, 'ju
         <div ref={sentinel} class="history-status">
           {loadingHistory() ? 'Loading older messages…' : props.room.historyComplete ? 'This is the start of the conversation.' : ' '}
         </div>
-        <ol>
-          <For each={keys()}>
-            {(key) => {
-              const item = (): TimelineItem | undefined => byKey().get(key);
-              return (
-                <Show when={item()}>
-                  {(it) =>
-                    it().kind === 'day' ? (
-                      <li class="day" role="separator">
-                        {dayLabel((it() as DayItem).ts)}
-                      </li>
-                    ) : (
-                      <EventTile item={it() as EventItem} room={props.room} actions={tileActions} highlighted={highlight() === key} />
-                    )
-                  }
-                </Show>
-              );
-            }}
-          </For>
-        </ol>
+        <TimelineRows items={items()} room={props.room} actions={tileActions} highlighted={(key) => highlight() === key} />
       </div>
       <Show when={!atBottom()}>
         <button class="jump-bottom" aria-label="Jump to latest" onClick={toBottom}>

@@ -41,26 +41,16 @@ function claimedKeys(value: unknown): ClaimedKeys {
 
 /** The keys component's view of federation: signed requests for remote keys, EDUs out through the durable queue. */
 export function keysFederation(federation: Federation): KeysFederation {
+  const post = (destination: string, path: string, body: Record<string, unknown>, timeoutMs: number) =>
+    federation.client.requestJson(destination, { method: 'POST', path, body, timeoutMs, maxResponseBytes: MAX_ANSWER_BYTES });
   return {
     requireServerAuth: federation.requireServerAuth,
     async queryKeys(destination, wanted, timeoutMs) {
-      const answer = await federation.client.requestJson(destination, {
-        method: 'POST',
-        path: federationPath`/_matrix/federation/v1/user/keys/query`,
-        body: { device_keys: wanted },
-        timeoutMs,
-        maxResponseBytes: MAX_ANSWER_BYTES,
-      });
+      const answer = await post(destination, federationPath`/_matrix/federation/v1/user/keys/query`, { device_keys: wanted }, timeoutMs);
       return { device_keys: deviceKeys(answer['device_keys']), master_keys: objects(answer['master_keys']), self_signing_keys: objects(answer['self_signing_keys']) };
     },
     async claimKeys(destination, wanted, timeoutMs) {
-      const answer = await federation.client.requestJson(destination, {
-        method: 'POST',
-        path: federationPath`/_matrix/federation/v1/user/keys/claim`,
-        body: { one_time_keys: wanted },
-        timeoutMs,
-        maxResponseBytes: MAX_ANSWER_BYTES,
-      });
+      const answer = await post(destination, federationPath`/_matrix/federation/v1/user/keys/claim`, { one_time_keys: wanted }, timeoutMs);
       return claimedKeys(answer['one_time_keys']);
     },
     async sendToDevice(destination, sender, eventType, messages) {
