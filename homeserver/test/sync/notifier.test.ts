@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Notifier } from '../../src/components/sync/notifier.js';
+import { Cancel } from '../../src/util/cancel.js';
 
 test('a subscription is called on every poke of its user or rooms until closed', (t) => {
   const n = new Notifier();
@@ -48,4 +49,30 @@ test('closing the notifier ends subscriptions and one-off waits alike', async (t
   n.subscribe('@c:x', new Set(), n.now(), () => undefined, () => closed++);
   await Promise.resolve();
   t.is(closed, 2, 'a subscription after the close ends at once');
+});
+
+test('a wait ends unwoken when cancelled, and leaves nothing registered', async (t) => {
+  const n = new Notifier();
+  const gone = new Cancel();
+  const wait = n.wait('@a:x', new Set(['!r1']), n.now(), 60_000, gone);
+  t.is(n.waiting, 1);
+  gone.cancel();
+  t.false(await wait);
+  t.is(n.waiting, 0);
+  n.pokeRoom('!r1');
+  t.false(await n.wait('@a:x', new Set(['!r1']), n.now(), 60_000, gone), 'already cancelled: returns at once');
+  t.is(n.waiting, 0);
+});
+
+test('a wait woken by a poke stops listening for its cancellation', async (t) => {
+  const n = new Notifier();
+  const gone = new Cancel();
+  let heard = 0;
+  gone.onCancel(() => heard++);
+  const wait = n.wait('@a:x', new Set(['!r1']), n.now(), 60_000, gone);
+  n.pokeRoom('!r1');
+  t.true(await wait);
+  gone.cancel();
+  t.is(heard, 1, 'only the other listener ran');
+  t.is(n.waiting, 0);
 });

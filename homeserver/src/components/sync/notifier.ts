@@ -1,3 +1,5 @@
+import type { Cancellation } from '../../util/cancel.js';
+
 /**
  * Wakes waiting long-polls and WebSockets. A waiter names the rooms and the user it cares about;
  * a change to one of them resolves it. Each room and user remembers the last position it was
@@ -37,25 +39,27 @@ export class Notifier {
   }
 
   /**
-   * Resolves on the first relevant poke after `since` (a value of now()), on timeout, or on abort.
-   * Returns whether it was woken by a change.
+   * Resolves on the first relevant poke after `since` (a value of now()), on timeout, or on
+   * cancellation. Returns whether it was woken by a change.
    */
-  wait(userId: string, rooms: ReadonlySet<string>, since: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  wait(userId: string, rooms: ReadonlySet<string>, since: number, timeoutMs: number, cancel?: Cancellation): Promise<boolean> {
     if (this.closed) return Promise.resolve(false);
     if (this.pokedSince(userId, rooms, since)) return Promise.resolve(true);
-    if (timeoutMs <= 0 || signal?.aborted) return Promise.resolve(false);
+    if (timeoutMs <= 0 || cancel?.cancelled) return Promise.resolve(false);
     return new Promise((resolve) => {
+      let finished = false;
       const finish = (woken: boolean): void => {
+        if (finished) return;
+        finished = true;
         clearTimeout(timer);
         this.remove(waiter);
-        signal?.removeEventListener('abort', onAbort);
+        unlisten?.();
         resolve(woken);
       };
-      const onAbort = (): void => finish(false);
       const waiter: Waiter = { userId, rooms, wake: () => finish(true), expire: () => finish(false) };
       const timer = setTimeout(() => finish(false), timeoutMs);
       this.add(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const unlisten = cancel?.onCancel(() => finish(false));
     });
   }
 

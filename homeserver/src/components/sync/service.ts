@@ -2,6 +2,7 @@ import type { JsonObject } from '../../core/json.js';
 import { computeSync, currentPositions, type SyncResult } from './compute.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
 import type { SyncFilter } from './filter.js';
+import type { Cancellation } from '../../util/cancel.js';
 import { formatSyncToken, type SyncPositions } from './token.js';
 
 export const MAX_TIMEOUT_MS = 5 * 60_000;
@@ -10,7 +11,7 @@ export const MAX_TIMEOUT_MS = 5 * 60_000;
  * One /sync: compute from `since`; if nothing is new, wait for the notifier (up to `timeoutMs`)
  * and compute again. The response always names the position it was computed up to.
  */
-export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, timeoutMs: number, signal?: AbortSignal): Promise<JsonObject> {
+export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, timeoutMs: number, cancel?: Cancellation): Promise<JsonObject> {
   const deadline = Date.now() + Math.min(Math.max(timeoutMs, 0), MAX_TIMEOUT_MS);
   const compute = async (): Promise<{ tick: number; result: SyncResult }> => {
     // Read the notifier's clock before the positions: a change in between wakes the wait at once.
@@ -21,11 +22,11 @@ export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFil
     // A sync that a change woke takes its turn with the others it woke (util/gate.ts).
     const { tick, result } = again ? await deps.woken.run(compute) : await compute();
     const remaining = deadline - Date.now();
-    if (!result.empty || !req.since || remaining <= 0 || signal?.aborted) {
+    if (!result.empty || !req.since || remaining <= 0 || cancel?.cancelled) {
       result.body.next_batch = formatSyncToken(result.next);
       return result.body;
     }
-    const woken = await deps.notifier.wait(req.userId, result.joinedRooms, tick, remaining, signal);
+    const woken = await deps.notifier.wait(req.userId, result.joinedRooms, tick, remaining, cancel);
     if (!woken) {
       result.body.next_batch = formatSyncToken(result.next);
       return result.body;
