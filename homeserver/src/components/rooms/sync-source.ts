@@ -349,7 +349,15 @@ export class RoomSyncSource {
         if (outcome.highlight) highlights++;
       }
     }
-    this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
+    if (cached) {
+      // Updated in place: a new entry per member per message would outlive the young generation
+      // (it stays cached) and turn into old-generation garbage at the member's next sync.
+      cached.after = afterStream;
+      cached.upTo = Math.max(upTo, from);
+      cached.notifications = notifications;
+      cached.highlights = highlights;
+      cached.rules = rules;
+    } else this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
   }
 
