@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Logger } from '../log/logger.js';
 import type { HttpMetrics } from '../metrics/http.js';
 import { cors, errorHandler, refuseNul, requestContext, unmatched } from './middleware.js';
+import { indexedRoutes } from './route-index.js';
 
 export interface AppOptions {
   log: Logger;
@@ -24,6 +25,6 @@ export function createApp(options: AppOptions): { app: Koa; router: Router } {
   app.use(errorHandler(options.log));
   app.use(refuseNul());
   app.use(unmatched(router));
-  app.use(router.routes());
+  app.use(indexedRoutes(router));
   return { app, router };
 }
