@@ -1,6 +1,7 @@
 import test from 'ava';
 import { insertSql, sqlLiteral } from '../../src/db/sql-literal.js';
 import { WriteBatch } from '../../src/db/write-batch.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
 import { createTestDatabase, postgresServerUrl } from '../helpers/database.js';
 
 const AWKWARD = [`it's`, 'back\\slash', 'what? ?? \\? \\\\?', '$1 :x ::text', `'); DROP TABLE probe; --`, "E'\\x41'", 'ünï 🎭 \u2028', 'a\nb\tc\r', ''];
@@ -41,6 +42,35 @@ for (const kind of ['postgres', 'pglite'] as const) {
         }),
       );
       t.is(await db('probe').where('n', 300).first(), undefined);
+    } finally {
+      await close();
+      await tdb.drop();
+    }
+  });
+}
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  test(`write batch on ${kind}: a read at its end answers what the batch wrote; a repeated key is a unique violation naming its constraint`, async (t) => {
+    if (kind === 'postgres' && !(await postgresServerUrl())) return t.pass('no PostgreSQL here');
+    const tdb = await createTestDatabase(kind);
+    const { db, close } = tdb.open();
+    try {
+      await db.schema.createTable('probe', (c) => {
+        c.integer('n').primary();
+        c.text('s');
+        c.boolean('b');
+      });
+      const one = await new WriteBatch().add(insertSql('probe', ['n', 's', 'b'], [[1, 'one', true]]), `SELECT n, s, b FROM probe WHERE n = 1`).commitReading<{ n: number; s: string; b: boolean }>(db);
+      t.deepEqual(one.map((r) => [Number(r.n), r.s, r.b]), [[1, 'one', true]]);
+      // A single statement answers one result, not a list: its rows come back all the same.
+      t.is((await new WriteBatch().add('SELECT n FROM probe').commitReading(db)).length, 1);
+      t.deepEqual(await new WriteBatch().commitReading(db), []);
+
+      const err = await t.throwsAsync(() => new WriteBatch().add(insertSql('probe', ['n', 's'], [[2, 'two']]), insertSql('probe', ['n', 's'], [[1, 'again']])).commitReading(db));
+      t.true(isUniqueViolation(err, 'probe_pkey'));
+      t.false(isUniqueViolation(err, 'another_key'));
+      t.false(isUniqueViolation(new Error('no'), 'probe_pkey'));
+      t.is(await db('probe').where('n', 2).first(), undefined);
     } finally {
       await close();
       await tdb.drop();
