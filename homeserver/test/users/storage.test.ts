@@ -9,6 +9,8 @@ import * as profiles from '../../src/components/users/storage/profiles.js';
 import * as regTokens from '../../src/components/users/storage/registration-tokens.js';
 import * as tokens from '../../src/components/users/storage/tokens.js';
 import { createTestDatabase, postgresServerUrl } from '../helpers/database.js';
+import { WriteBatch } from '../../src/db/write-batch.js';
+import { isUniqueViolation } from '../../src/db/errors.js';
 
 /** The users component's hand-written SQL must behave the same on PostgreSQL and on PGlite. */
 async function exercise(kind: 'postgres' | 'pglite') {
@@ -18,12 +20,21 @@ async function exercise(kind: 'postgres' | 'pglite') {
     await migrate(db, allMigrations());
     const account = (userId: string, created: number) => ({ user_id: userId, password_hash: null, is_admin: false, deactivated: false, erased: false, locked: false, user_type: null, created_ts: created });
     const now = 1_700_000_000_000;
-    await accounts.insertAccount(db, account('@b:hs', now));
-    await accounts.insertAccount(db, account('@a:hs', now + 1));
-    const dup = await accounts.insertAccount(db, account('@a:hs', now));
+    const run = (...statements: string[]) => new WriteBatch().add(...statements).commit(db);
+    await run(accounts.insertAccountSql(account('@b:hs', now)));
+    const created = await new WriteBatch().add(accounts.insertAccountSql(account('@a:hs', now + 1)), accounts.selectAccountSql('@a:hs')).commitReading<Record<string, unknown>>(db);
+    const dup = await run(accounts.insertAccountSql(account('@a:hs', now))).then(
+      () => 'inserted',
+      (err: unknown) => isUniqueViolation(err, accounts.ACCOUNT_KEY),
+    );
     await profiles.setProfileField(db, '@b:hs', 'displayname', 'Zed 100%');
-    await devices.ensureDevice(db, '@a:hs', 'D1', null, now);
-    await devices.ensureDevice(db, '@a:hs', 'D2', null, now);
+    await run(devices.insertDeviceSql('@a:hs', 'D1', null, now, false), devices.insertDeviceSql('@a:hs', 'D2', 'phone', now, false));
+    const deviceDup = await run(devices.insertDeviceSql('@a:hs', 'D2', null, now, false)).then(
+      () => 'inserted',
+      (err: unknown) => isUniqueViolation(err, devices.DEVICE_KEY),
+    );
+    await run(devices.insertDeviceSql('@a:hs', 'D2', 'other name', now, true));
+    const kept = (await devices.getDevice(db, '@a:hs', 'D2'))?.display_name;
     await devices.writeLastSeen(db, [
       { userId: '@a:hs', deviceId: 'D1', ts: now + 5, ip: '10.0.0.1', userAgent: 'x' },
       { userId: '@a:hs', deviceId: 'D2', ts: now + 9, ip: '10.0.0.2', userAgent: null },
@@ -39,7 +50,15 @@ async function exercise(kind: 'postgres' | 'pglite') {
 
     await regTokens.insertToken(db, { token: 'tok', uses_allowed: 1, expiry_time: null, grants_admin: false });
     const claims = [await regTokens.claimPendingUse(db, 'tok', now), await regTokens.claimPendingUse(db, 'tok', now)];
-    const completed = await regTokens.completeUse(db, 'tok');
+    await run(regTokens.completeUseSql('tok'));
+    const completed = await regTokens.getToken(db, 'tok');
+    // A token that makes admins makes the account inserted with it one; another token does not.
+    await regTokens.insertToken(db, { token: 'boss', uses_allowed: null, expiry_time: null, grants_admin: true });
+    await run(accounts.insertAccountSql(account('@c:hs', now), regTokens.grantsAdminSql('boss')), accounts.insertAccountSql(account('@d:hs', now), regTokens.grantsAdminSql('tok')));
+    const admins = [(await accounts.getAccount(db, '@c:hs'))?.is_admin, (await accounts.getAccount(db, '@d:hs'))?.is_admin];
+    await run(regTokens.deleteAdminTokensSql());
+    const bossLeft = await regTokens.getToken(db, 'boss');
+    await run(`DELETE FROM users_accounts WHERE user_id IN ('@c:hs', '@d:hs')`);
     const validList = await regTokens.listTokens(db, true, now);
     const invalidList = await regTokens.listTokens(db, false, now);
 
@@ -53,14 +72,31 @@ async function exercise(kind: 'postgres' | 'pglite') {
     await uia.sweep();
     const pendingAfter = (await regTokens.getToken(db, 'tok2'))!.pending;
 
-    const rt = await tokens.insertRefreshToken(db, { token_hash: 'r1', user_id: '@a:hs', device_id: 'D1', created_ts: now });
-    await tokens.insertAccessToken(db, { token_hash: 'a1', user_id: '@a:hs', device_id: 'D1', created_ts: now, expires_ts: null, refresh_token_id: rt });
-    await tokens.insertAccessToken(db, { token_hash: 'a2', user_id: '@a:hs', device_id: 'D2', created_ts: now, expires_ts: null, refresh_token_id: null });
+    const issued = await new WriteBatch()
+      .add(
+        tokens.insertRefreshTokenSql({ token_hash: 'r1', user_id: '@a:hs', device_id: 'D1', created_ts: now }),
+        tokens.insertAccessTokenSql({ token_hash: 'a1', user_id: '@a:hs', device_id: 'D1', created_ts: now, expires_ts: now + 1 }, 'r1'),
+        tokens.findAccessTokenSql('a1'),
+      )
+      .commitReading<Record<string, unknown>>(db);
+    const rt = (await tokens.findRefreshToken(db, 'r1'))!.id;
+    await run(tokens.insertAccessTokenSql({ token_hash: 'a2', user_id: '@a:hs', device_id: 'D2', created_ts: now, expires_ts: null }, null));
     const found = await tokens.findAccessToken(db, 'a1');
+    const readBack = issued.map((r) => tokens.accessTokenLookupOf(r));
+    await run(tokens.insertAccessTokenSql({ token_hash: 'a3', user_id: '@a:hs', device_id: 'D2', created_ts: now, expires_ts: null }, null), ...tokens.deleteTokensOfDeviceSql('@a:hs', 'D2'));
+    const d2Tokens = await db('users_access_tokens').where({ device_id: 'D2' }).pluck('token_hash');
+    await run(tokens.insertAccessTokenSql({ token_hash: 'a2', user_id: '@a:hs', device_id: 'D2', created_ts: now, expires_ts: null }, null));
     const gone = await tokens.deleteTokensOfDevices(db, '@a:hs', { allExcept: 'D2' });
 
     return {
+      created: created.map((r) => { const a = accounts.toRow(r); return [a.user_id, a.is_admin, a.created_ts]; }),
       dup,
+      deviceDup,
+      kept,
+      admins,
+      bossLeft: bossLeft ?? null,
+      readBack: readBack.map((r) => [r.token_hash, r.user_id, r.device_id, r.expires_ts, r.refresh_token_id === rt, r.used, r.is_admin, r.deactivated, r.locked]),
+      d2Tokens,
       listed: listed.rows.map((r) => [r.user_id, r.displayname, r.last_seen_ts, r.created_ts]),
       total: listed.total,
       byName: byName.rows.map((r) => r.user_id),
@@ -82,7 +118,14 @@ async function exercise(kind: 'postgres' | 'pglite') {
 }
 
 const expected = {
-  dup: false,
+  created: [['@a:hs', false, 1_700_000_000_001]],
+  dup: true,
+  deviceDup: true,
+  kept: 'phone',
+  admins: [true, false],
+  bossLeft: null,
+  readBack: [['a1', '@a:hs', 'D1', 1_700_000_000_001, true, false, false, false, false]],
+  d2Tokens: [],
   listed: [
     ['@a:hs', null, 1_700_000_000_009, 1_700_000_000_001],
     ['@b:hs', 'Zed 100%', null, 1_700_000_000_000],

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { hash, randomBytes, randomInt } from 'node:crypto';
 import { isValidLocalpart, parseUserId } from '../../core/ids.js';
 import { MatrixError } from '../../http/errors.js';
 
@@ -30,8 +30,9 @@ export function isLocalUser(userId: string, serverName: string): boolean {
   return parseUserId(userId)?.serverName === serverName;
 }
 
+/** Once per authenticated request: the one-shot hash skips createHash's object. */
 export function sha256Hex(s: string): string {
-  return createHash('sha256').update(s, 'utf8').digest('hex');
+  return hash('sha256', s, 'hex');
 }
 
 /** A bearer secret: a kind prefix, then 32 random bytes. */

@@ -69,11 +69,11 @@ export function createUsers(deps: UsersDeps): UsersComponent {
     requireAuth: auth,
     requireAdmin: admin,
     async userExists(userId) {
-      const a = await accounts.getAccount(db, userId);
+      const a = await users.getAccount(userId);
       return a !== undefined && !a.deactivated;
     },
     async isAdmin(userId) {
-      return (await accounts.getAccount(db, userId))?.is_admin ?? false;
+      return (await users.getAccount(userId))?.is_admin ?? false;
     },
     async getProfile(userId) {
       const p = await users.getProfile(userId);

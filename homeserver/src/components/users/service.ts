@@ -1,4 +1,7 @@
 import type { Knex } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { WriteBatch, type Statement } from '../../db/write-batch.js';
+import { KeyedQueue } from '../../util/keyed-queue.js';
 import type { Logger } from '../../log/logger.js';
 import { MatrixError } from '../../http/errors.js';
 import type { ClientInfo, Requester } from '../../http/auth.js';
@@ -11,6 +14,8 @@ import * as devices from './storage/devices.js';
 import * as profiles from './storage/profiles.js';
 import * as accountData from './storage/account-data.js';
 import * as regTokens from './storage/registration-tokens.js';
+import * as tokens from './storage/tokens.js';
+import { AccountCache } from './account-cache.js';
 import { identifierSchema, userOfIdentifier } from './identifier.js';
 import type { ProfileSummary } from './api.js';
 
@@ -39,6 +44,14 @@ export interface LoginResult extends IssuedTokens {
 export class UsersService {
   readonly sessions: Sessions;
   readonly uia: Uia;
+  private readonly cache: AccountCache;
+  /** One profile change of a user at a time: each reads the profile it changes. */
+  private readonly profileWrites = new KeyedQueue();
+  /**
+   * False once this process deleted the first-run admin token after an account was made: only
+   * bootstrap, while no account exists, makes one.
+   */
+  private adminTokensMayExist = true;
   private readonly listeners = {
     profile: [] as Array<Listener<[string, ProfileSummary]>>,
     deactivated: [] as Array<Listener<[string, { erase: boolean }]>>,
@@ -54,6 +67,7 @@ export class UsersService {
     readonly now: () => number = Date.now,
   ) {
     this.sessions = new Sessions({ db, log, refreshableLifetimeMs: settings.refreshableLifetimeMs, now });
+    this.cache = new AccountCache(now);
     this.uia = new Uia(db, now);
     this.uia.addStage('m.login.password', async ({ session, auth }) => {
       const parsed = identifierSchema.safeParse(auth);
@@ -104,64 +118,106 @@ export class UsersService {
   // ---- accounts ----
 
   async getAccount(userId: string): Promise<accounts.AccountRow | undefined> {
-    return accounts.getAccount(this.db, userId);
+    const cached = this.cache.account(userId);
+    if (cached) return cached;
+    const epoch = this.cache.epoch;
+    const account = await accounts.getAccount(this.db, userId);
+    if (account) this.cache.loaded(epoch, account);
+    return account;
+  }
+
+  /** Starts hashing a password on the thread pool; createAccount takes the promise as `hashing`. */
+  startHashing(password: string): Promise<string> {
+    const hashing = hashPassword(password);
+    // Whoever is handed the promise sees a failure; until then it must not count as unhandled.
+    hashing.catch(() => undefined);
+    return hashing;
   }
 
   /**
    * Creates an account, with its localpart as first display name (as Synapse does). Throws
-   * M_USER_IN_USE when taken. `registrationToken` completes a pending use of that token.
+   * M_USER_IN_USE when taken. `registrationToken` completes a pending use of that token; `also`
+   * are statements committed with the account (the end of a UIA session), all in one round trip.
    */
   async createAccount(o: {
     userId: string;
     password: string | null;
+    /** The hash of `password`, when the caller began hashing it already. */
+    hashing?: Promise<string>;
     admin?: boolean;
     displayname?: string | null;
     userType?: string | null;
     registrationToken?: string | null;
-    trx?: (trx: Knex) => Promise<void>;
+    also?: Statement[];
   }): Promise<{ admin: boolean }> {
-    const passwordHash = o.password === null ? null : await hashPassword(o.password);
-    return this.db.transaction(async (trx) => {
-      let admin = o.admin ?? false;
-      if (o.registrationToken) {
-        const token = await regTokens.completeUse(trx, o.registrationToken);
-        if (token?.grants_admin) admin = true;
-      }
-      const created = await accounts.insertAccount(trx, {
-        user_id: o.userId,
-        password_hash: passwordHash,
-        is_admin: admin,
-        deactivated: false,
-        erased: false,
-        locked: false,
-        user_type: o.userType ?? null,
-        created_ts: this.now(),
-      });
-      if (!created) throw usernameErrors.inUse();
-      const displayname = o.displayname ?? o.userId.slice(1, o.userId.indexOf(':'));
-      if (displayname) await profiles.setProfileField(trx, o.userId, 'displayname', displayname);
-      // Once any account exists the first-run token has done its job.
-      await regTokens.deleteAdminTokens(trx);
-      await o.trx?.(trx);
-      return { admin };
-    });
+    const passwordHash = o.password === null ? null : await (o.hashing ?? hashPassword(o.password));
+    const row: accounts.AccountRow = {
+      user_id: o.userId,
+      password_hash: passwordHash,
+      is_admin: o.admin ?? false,
+      deactivated: false,
+      erased: false,
+      locked: false,
+      user_type: o.userType ?? null,
+      created_ts: this.now(),
+    };
+    const token = o.registrationToken ?? null;
+    const batch = new WriteBatch();
+    if (token) batch.add(regTokens.completeUseSql(token));
+    batch.add(accounts.insertAccountSql(row, token ? regTokens.grantsAdminSql(token) : undefined));
+    const displayname = o.displayname ?? o.userId.slice(1, o.userId.indexOf(':'));
+    if (displayname) batch.add(profiles.setProfileFieldSql(o.userId, 'displayname', displayname));
+    // Once any account exists the first-run token has done its job.
+    const clearing = this.adminTokensMayExist;
+    if (clearing) batch.add(regTokens.deleteAdminTokensSql());
+    batch.add(...(o.also ?? []), accounts.selectAccountSql(o.userId));
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = await batch.commitReading(this.db);
+    } catch (err) {
+      if (isUniqueViolation(err, accounts.ACCOUNT_KEY)) throw usernameErrors.inUse();
+      throw err;
+    }
+    if (clearing) this.adminTokensMayExist = false;
+    const created = accounts.toRow(rows[0]!);
+    this.cache.created(created, displayname ? { displayname } : {});
+    return { admin: created.is_admin };
   }
 
-  /** Makes (or reuses) a device and issues its tokens, as /login and /register answer them. */
+  /**
+   * Makes (or reuses) a device and issues its tokens, as /login and /register answer them: one
+   * round trip, which also reads back what the token's first request would look up.
+   */
   async login(userId: string, o: { deviceId?: string | undefined; displayName?: string | undefined; refresh: boolean }): Promise<LoginResult> {
-    const deviceId = o.deviceId ?? newDeviceId();
-    const issued = await this.db.transaction(async (trx) => {
-      const created = await devices.ensureDevice(trx, userId, deviceId, o.displayName ?? null, this.now());
+    const named = o.deviceId !== undefined;
+    for (let attempt = 0; ; attempt++) {
+      const deviceId = o.deviceId ?? newDeviceId();
+      const prepared = this.sessions.prepare(userId, deviceId, o.refresh);
+      const batch = new WriteBatch().add(devices.insertDeviceSql(userId, deviceId, o.displayName ?? null, this.now(), named));
       // Logging in again with a known device replaces that device's old session.
-      if (!created) await this.sessions.revokeDevices(trx, userId, [deviceId]);
-      return this.sessions.issue(trx, userId, deviceId, o.refresh);
-    });
-    return { user_id: userId, ...issued, device_id: deviceId, home_server: this.serverName };
+      if (named) batch.add(...tokens.deleteTokensOfDeviceSql(userId, deviceId));
+      batch.add(...prepared.statements, tokens.findAccessTokenSql(prepared.accessTokenHash));
+      const generation = this.sessions.generation;
+      let rows: Array<Record<string, unknown>>;
+      try {
+        rows = await batch.commitReading(this.db);
+      } catch (err) {
+        // A device ID we drew that the user happens to have already is drawn again.
+        if (!named && attempt < 3 && isUniqueViolation(err, devices.DEVICE_KEY)) continue;
+        throw err;
+      }
+      // What the batch read is current unless a token was forgotten meanwhile; forgetting the
+      // replaced session of a named device, next, is this login's own doing and does not count.
+      const current = generation === this.sessions.generation;
+      if (named) this.sessions.forgetDevice(userId, deviceId);
+      if (current && rows[0]) this.sessions.prime(tokens.accessTokenLookupOf(rows[0]), this.sessions.generation);
+      return { user_id: userId, ...prepared.issued, device_id: deviceId, home_server: this.serverName };
+    }
   }
 
   /** The account a password login names, when the password is right. */
   async checkPassword(userId: string, password: string): Promise<accounts.AccountRow | undefined> {
-    const account = await accounts.getAccount(this.db, userId);
+    const account = await this.getAccount(userId);
     return (await verifyPassword(password, account?.password_hash)) ? account : undefined;
   }
 
@@ -171,16 +227,19 @@ export class UsersService {
       await accounts.updateAccount(trx, userId, { password_hash: passwordHash });
       return o.logoutDevices ? this.deleteDevicesIn(trx, userId, { allExcept: o.keepDeviceId }) : [];
     });
+    this.cache.forget(userId);
     if (gone.length > 0) await this.emit('devicesDeleted', this.listeners.devicesDeleted, userId, gone);
   }
 
   async setAdmin(userId: string, admin: boolean): Promise<void> {
     await accounts.updateAccount(this.db, userId, { is_admin: admin });
+    this.cache.forget(userId);
     this.sessions.forgetUser(userId);
   }
 
   async updateAccount(userId: string, patch: { locked?: boolean; user_type?: string | null }): Promise<void> {
     await accounts.updateAccount(this.db, userId, patch);
+    this.cache.forget(userId);
     this.sessions.forgetUser(userId);
   }
 
@@ -196,6 +255,7 @@ export class UsersService {
       if (o.erase) await profiles.deleteProfile(trx, userId);
       return gone;
     });
+    this.cache.forget(userId);
     this.sessions.forgetUser(userId);
     if (deleted.length > 0) await this.emit('devicesDeleted', this.listeners.devicesDeleted, userId, deleted);
     await this.emit('deactivated', this.listeners.deactivated, userId, { erase: o.erase });
@@ -205,6 +265,7 @@ export class UsersService {
     const patch: Parameters<typeof accounts.updateAccount>[2] = { deactivated: false, erased: false };
     if (password !== null) patch.password_hash = await hashPassword(password);
     await accounts.updateAccount(this.db, userId, patch);
+    this.cache.forget(userId);
   }
 
   // ---- devices ----
@@ -251,22 +312,39 @@ export class UsersService {
 
   /** A local user's profile; undefined when there is no such account. */
   async getProfile(userId: string): Promise<profiles.ProfileFields | undefined> {
-    const account = await accounts.getAccount(this.db, userId);
+    const cached = this.cache.profile(userId);
+    if (cached) return cached;
+    const epoch = this.cache.epoch;
+    const account = await this.getAccount(userId);
     if (!account) return undefined;
-    return profiles.getProfile(this.db, userId);
+    const profile = await profiles.getProfile(this.db, userId);
+    this.cache.loaded(epoch, account, profile);
+    return profile;
   }
 
   /** Sets (value) or removes (undefined) one profile field, keeping the whole profile under 64 KiB. */
   async setProfileField(userId: string, field: string, value: unknown): Promise<void> {
-    const before = await profiles.getProfile(this.db, userId);
-    const after = { ...before };
-    if (value === undefined) delete after[field];
-    else after[field] = value;
-    if (Buffer.byteLength(JSON.stringify(after), 'utf8') > MAX_PROFILE_BYTES) {
-      throw new MatrixError(400, 'M_PROFILE_TOO_LARGE', 'The profile would exceed 64 KiB');
-    }
-    if (value === undefined) await profiles.deleteProfileField(this.db, userId, field);
-    else await profiles.setProfileField(this.db, userId, field, value);
+    const change = await this.profileWrites.run(userId, async () => {
+      const epoch = this.cache.epoch;
+      const before = this.cache.profile(userId) ?? (await profiles.getProfile(this.db, userId));
+      const after = { ...before };
+      if (value === undefined) delete after[field];
+      else after[field] = value;
+      if (Buffer.byteLength(JSON.stringify(after), 'utf8') > MAX_PROFILE_BYTES) {
+        throw new MatrixError(400, 'M_PROFILE_TOO_LARGE', 'The profile would exceed 64 KiB');
+      }
+      try {
+        if (value === undefined) await profiles.deleteProfileField(this.db, userId, field);
+        else await profiles.setProfileField(this.db, userId, field, value);
+      } catch (err) {
+        // A failure can come after the commit (a connection lost on the way back): read it again.
+        this.cache.forget(userId);
+        throw err;
+      }
+      this.cache.profileWritten(userId, epoch, after);
+      return { before, after };
+    });
+    const { before, after } = change;
     if ((field === 'displayname' || field === 'avatar_url') && before[field] !== after[field]) {
       await this.emit('profileChanged', this.listeners.profile, userId, summary(after));
     }
@@ -289,8 +367,10 @@ export class UsersService {
   async bootstrap(): Promise<string | undefined> {
     if (await accounts.anyAccountExists(this.db)) {
       await regTokens.deleteAdminTokens(this.db);
+      this.adminTokensMayExist = false;
       return undefined;
     }
+    this.adminTokensMayExist = true;
     let token = (await regTokens.findAdminToken(this.db))?.token;
     if (!token) {
       token = newOpaqueId(24);

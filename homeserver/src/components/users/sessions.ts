@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Knex } from '../../db/database.js';
+import { WriteBatch } from '../../db/write-batch.js';
 import type { Logger } from '../../log/logger.js';
 import { authErrors, type ClientInfo, type Requester } from '../../http/auth.js';
 import { newSecret, sha256Hex } from './ids.js';
@@ -10,6 +11,14 @@ export interface IssuedTokens {
   access_token: string;
   refresh_token?: string;
   expires_in_ms?: number;
+}
+
+/** New tokens not yet written: the statements that store them, for the caller's WriteBatch. */
+export interface PreparedTokens {
+  issued: IssuedTokens;
+  statements: string[];
+  /** The access token's hash, for priming the cache once the statements are committed. */
+  accessTokenHash: string;
 }
 
 interface CachedToken {
@@ -48,6 +57,8 @@ export class Sessions {
   private readonly lastSeen = new Map<string, LastSeen>();
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** Counts what was forgotten: a lookup that began before must not cache what it read. */
+  private forgotten = 0;
 
   constructor(private readonly o: SessionsOptions) {
     this.now = o.now ?? Date.now;
@@ -64,18 +75,44 @@ export class Sessions {
   }
 
   /** New tokens for a device; with `refresh`, the access token expires and a refresh token comes along. */
-  async issue(db: Knex, userId: string, deviceId: string, refresh: boolean): Promise<IssuedTokens> {
+  prepare(userId: string, deviceId: string, refresh: boolean): PreparedTokens {
     const now = this.now();
     const accessToken = newSecret(ACCESS_PREFIX);
+    const accessTokenHash = sha256Hex(accessToken);
     if (!refresh) {
-      await tokens.insertAccessToken(db, { token_hash: sha256Hex(accessToken), user_id: userId, device_id: deviceId, created_ts: now, expires_ts: null, refresh_token_id: null });
-      return { access_token: accessToken };
+      const statements = [tokens.insertAccessTokenSql({ token_hash: accessTokenHash, user_id: userId, device_id: deviceId, created_ts: now, expires_ts: null }, null)];
+      return { issued: { access_token: accessToken }, statements, accessTokenHash };
     }
     const refreshToken = newSecret(REFRESH_PREFIX);
-    const refreshId = await tokens.insertRefreshToken(db, { token_hash: sha256Hex(refreshToken), user_id: userId, device_id: deviceId, created_ts: now });
+    const refreshTokenHash = sha256Hex(refreshToken);
     const lifetime = this.o.refreshableLifetimeMs;
-    await tokens.insertAccessToken(db, { token_hash: sha256Hex(accessToken), user_id: userId, device_id: deviceId, created_ts: now, expires_ts: now + lifetime, refresh_token_id: refreshId });
-    return { access_token: accessToken, refresh_token: refreshToken, expires_in_ms: lifetime };
+    const statements = [
+      tokens.insertRefreshTokenSql({ token_hash: refreshTokenHash, user_id: userId, device_id: deviceId, created_ts: now }),
+      tokens.insertAccessTokenSql({ token_hash: accessTokenHash, user_id: userId, device_id: deviceId, created_ts: now, expires_ts: now + lifetime }, refreshTokenHash),
+    ];
+    return { issued: { access_token: accessToken, refresh_token: refreshToken, expires_in_ms: lifetime }, statements, accessTokenHash };
+  }
+
+  /** prepare, written inside the caller's transaction. */
+  async issue(trx: Knex.Transaction, userId: string, deviceId: string, refresh: boolean): Promise<IssuedTokens> {
+    const prepared = this.prepare(userId, deviceId, refresh);
+    await new WriteBatch().add(...prepared.statements).runIn(trx);
+    return prepared.issued;
+  }
+
+  /** The position of the forgetting: pass it to prime, taken before the tokens are written. */
+  get generation(): number {
+    return this.forgotten;
+  }
+
+  /**
+   * Caches a token just written, from findAccessToken's row read in the transaction that wrote it,
+   * so its first request needs no lookup. Nothing is cached when anything was forgotten since
+   * `generation`: what was read may be out of date already.
+   */
+  prime(row: tokens.AccessTokenLookup, generation: number): void {
+    if (generation !== this.forgotten || row.deactivated) return;
+    this.remember(row.token_hash, this.entryOf(row, this.now()));
   }
 
   /** The requester of an access token, or 401 M_UNKNOWN_TOKEN (soft_logout when it expired). */
@@ -89,19 +126,12 @@ export class Sessions {
       this.cache.delete(hash);
       this.cache.set(hash, entry);
     } else {
+      const generation = this.forgotten;
       const row = await tokens.findAccessToken(this.o.db, hash);
       if (!row || !timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(hash, 'hex'))) throw authErrors.unknownToken();
       if (row.deactivated) throw authErrors.unknownToken();
-      entry = {
-        id: row.id,
-        requester: { userId: row.user_id, deviceId: row.device_id, isAdmin: row.is_admin },
-        expiresTs: row.expires_ts,
-        refreshTokenId: row.refresh_token_id,
-        used: row.used,
-        locked: row.locked,
-        cachedAt: now,
-      };
-      this.remember(hash, entry);
+      entry = this.entryOf(row, now);
+      if (generation === this.forgotten) this.remember(hash, entry);
     }
     if (entry.locked) throw authErrors.userLocked();
     if (entry.expiresTs !== null && entry.expiresTs <= now) throw authErrors.unknownToken(true);
@@ -154,7 +184,14 @@ export class Sessions {
 
   /** Drops cached tokens of a user, after their admin or lock status changed. */
   forgetUser(userId: string): void {
+    this.forgotten++;
     for (const [hash, e] of this.cache) if (e.requester.userId === userId) this.cache.delete(hash);
+  }
+
+  /** Drops cached tokens of one device, after its tokens were deleted in a WriteBatch. */
+  forgetDevice(userId: string, deviceId: string): void {
+    this.forgotten++;
+    for (const [hash, e] of this.cache) if (e.requester.userId === userId && e.requester.deviceId === deviceId) this.cache.delete(hash);
   }
 
   /** Last-seen values not yet written, so device listings are current. */
@@ -186,12 +223,25 @@ export class Sessions {
     this.lastSeen.set(key, { userId: r.userId, deviceId: r.deviceId, ts: now, ip: client.ip, userAgent: client.userAgent ?? null });
   }
 
+  private entryOf(row: tokens.AccessTokenLookup, now: number): CachedToken {
+    return {
+      id: row.id,
+      requester: { userId: row.user_id, deviceId: row.device_id, isAdmin: row.is_admin },
+      expiresTs: row.expires_ts,
+      refreshTokenId: row.refresh_token_id,
+      used: row.used,
+      locked: row.locked,
+      cachedAt: now,
+    };
+  }
+
   private remember(hash: string, entry: CachedToken): void {
     this.cache.set(hash, entry);
     if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
   }
 
   private forget(hashes: readonly string[]): void {
+    this.forgotten++;
     for (const h of hashes) this.cache.delete(h);
   }
 }

@@ -60,7 +60,9 @@ export interface UiaRequest {
 export interface UiaResult {
   session: store.UiaSessionRow;
   /** Forgets the session once the operation is done. */
-  finish(db?: Knex): Promise<void>;
+  finish(): Promise<void>;
+  /** What finish would run, for an operation that commits it with its own writes. */
+  finishing(): string[];
 }
 
 const SESSION_LIFETIME_MS = 60 * 60 * 1000;
@@ -117,14 +119,15 @@ export class Uia {
 
     const done = (s: store.UiaSessionRow): boolean => req.flows.some((f) => f.every((stage) => s.completed.includes(stage)));
     let kept = !fresh;
-    const finish = async (db: Knex = this.db): Promise<void> => {
-      if (kept) await store.deleteSession(db, stored.session_id);
+    const finish = async (): Promise<void> => {
+      if (kept) await store.deleteSession(this.db, stored.session_id);
     };
+    const finishing = (): string[] => (kept ? [store.deleteSessionSql(stored.session_id)] : []);
 
     const type = req.auth?.type;
     if (type === undefined || done(session)) {
       // A bare session (a stage completed out of band), or a retry after completion.
-      if (done(session)) return { session, finish };
+      if (done(session)) return { session, finish, finishing };
       return challengeStored();
     }
     // The stage must be the next one of some flow whose earlier stages are complete.
@@ -151,7 +154,7 @@ export class Uia {
     } else if (!fresh) {
       await store.updateSession(this.db, session.session_id, { completed: session.completed, registration_token: session.registration_token });
     }
-    if (done(session)) return { session, finish };
+    if (done(session)) return { session, finish, finishing };
     throw challenge(session);
   }
 

@@ -4,7 +4,6 @@ import { errors, MatrixError } from '../../../http/errors.js';
 import { jsonBody } from '../../../http/body.js';
 import { authErrors } from '../../../http/auth.js';
 import { identifierSchema, userOfIdentifier } from '../identifier.js';
-import { getAccount } from '../storage/accounts.js';
 import { MAX_PASSWORD_LENGTH } from '../passwords.js';
 import { CLIENT, type RouteDeps } from './common.js';
 
@@ -58,7 +57,7 @@ export function loginRoutes(router: Router, d: RouteDeps): void {
     } else if (JWT_TYPES.has(body.type) && d.jwt) {
       if (body.token === undefined) throw errors.forbidden('Token field for JWT is missing');
       userId = await d.jwt.verify(body.token);
-      const account = await getAccount(users.db, userId);
+      const account = await users.getAccount(userId);
       if (account?.deactivated) throw authErrors.userDeactivated();
       if (account?.locked) throw authErrors.userLocked();
       // As Synapse does: the identity provider vouches for the user, so the account is made on first login.

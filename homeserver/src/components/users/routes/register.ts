@@ -4,7 +4,6 @@ import { errors, MatrixError } from '../../../http/errors.js';
 import { jsonBody } from '../../../http/body.js';
 import { authDictSchema } from '../uia.js';
 import { newLocalpart, userIdFor, usernameErrors } from '../ids.js';
-import { getAccount } from '../storage/accounts.js';
 import { isTokenValid } from '../storage/registration-tokens.js';
 import { MAX_PASSWORD_LENGTH } from '../passwords.js';
 import { CLIENT, CLIENT_V1, queryParam, type RouteDeps } from './common.js';
@@ -45,10 +44,13 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
 
     // The spec asks for username problems before authentication.
     let userId: string | undefined;
-    if (body.username !== undefined) {
-      userId = desiredUserId(body.username, users.serverName);
-      if (await getAccount(users.db, userId)) throw usernameErrors.inUse();
-    }
+    if (body.username !== undefined) userId = desiredUserId(body.username, users.serverName);
+    // Where anyone may register (m.login.dummy), the password is hashed while the checks before it
+    // run; a refused attempt wastes a hash, as a rate-limited attempt may. Where a registration
+    // token is needed, nothing is hashed before the token is accepted.
+    const open = users.settings.openRegistration && body.auth?.type === 'm.login.dummy';
+    const hashing = open && body.password ? users.startHashing(body.password) : undefined;
+    if (userId !== undefined && (await users.getAccount(userId))) throw usernameErrors.inUse();
 
     const flows = [['m.login.registration_token'], ...(users.settings.openRegistration ? [['m.login.dummy']] : [])];
     const uia = await users.uia.check({ operation: 'register', flows, auth: body.auth });
@@ -62,8 +64,9 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
         created = await users.createAccount({
           userId: id,
           password: body.password,
+          hashing,
           registrationToken: uia.session.registration_token,
-          trx: (trx) => uia.finish(trx),
+          also: uia.finishing(),
         });
         userId = id;
       } catch (err) {
@@ -84,7 +87,7 @@ export function registerRoutes(router: Router, d: RouteDeps): void {
     const username = queryParam(ctx, 'username');
     if (username === undefined) throw errors.missingParam('Missing username');
     const userId = desiredUserId(username, users.serverName);
-    if (await getAccount(users.db, userId)) throw usernameErrors.inUse();
+    if (await users.getAccount(userId)) throw usernameErrors.inUse();
     ctx.body = { available: true };
   });
 

@@ -1,4 +1,5 @@
 import type { Knex } from '../../../db/database.js';
+import { sqlLiteral } from '../../../db/sql-literal.js';
 
 export interface AccountRow {
   user_id: string;
@@ -13,7 +14,10 @@ export interface AccountRow {
 
 const T = 'users_accounts';
 
-function toRow(r: Record<string, unknown>): AccountRow {
+/** The primary key: an account whose user ID is taken is refused on it. */
+export const ACCOUNT_KEY = 'users_accounts_pkey';
+
+export function toRow(r: Record<string, unknown>): AccountRow {
   return {
     user_id: String(r.user_id),
     password_hash: (r.password_hash as string | null) ?? null,
@@ -26,10 +30,19 @@ function toRow(r: Record<string, unknown>): AccountRow {
   };
 }
 
-/** Inserts a new account; false when the user ID is taken. */
-export async function insertAccount(db: Knex, row: AccountRow): Promise<boolean> {
-  const inserted = await db(T).insert(row).onConflict('user_id').ignore().returning('user_id');
-  return inserted.length === 1;
+/**
+ * A plain INSERT of a new account for a WriteBatch: a taken user ID fails the batch on ACCOUNT_KEY.
+ * `adminIf`, an SQL condition, makes the account an admin as well.
+ */
+export function insertAccountSql(row: AccountRow, adminIf?: string): string {
+  const admin = adminIf === undefined ? sqlLiteral(row.is_admin) : `(${sqlLiteral(row.is_admin)} OR ${adminIf})`;
+  const values = [sqlLiteral(row.user_id), sqlLiteral(row.password_hash), admin, ...[row.deactivated, row.erased, row.locked, row.user_type, row.created_ts].map(sqlLiteral)];
+  return `INSERT INTO ${T} (user_id, password_hash, is_admin, deactivated, erased, locked, user_type, created_ts) VALUES (${values.join(', ')})`;
+}
+
+/** The account row, as the last statement of a WriteBatch that wrote it. */
+export function selectAccountSql(userId: string): string {
+  return `SELECT * FROM ${T} WHERE user_id = ${sqlLiteral(userId)}`;
 }
 
 export async function getAccount(db: Knex, userId: string): Promise<AccountRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Knex } from '../../../db/database.js';
+import { insertSql } from '../../../db/sql-literal.js';
 
 export interface DeviceRow {
   user_id: string;
@@ -24,14 +25,15 @@ function toRow(r: Record<string, unknown>): DeviceRow {
   };
 }
 
-/** Creates the device unless it exists; true when it was created. */
-export async function ensureDevice(db: Knex, userId: string, deviceId: string, displayName: string | null, now: number): Promise<boolean> {
-  const inserted = await db(T)
-    .insert({ user_id: userId, device_id: deviceId, display_name: displayName, created_ts: now })
-    .onConflict(['user_id', 'device_id'])
-    .ignore()
-    .returning('device_id');
-  return inserted.length === 1;
+/** The primary key: a device ID the user has already is refused on it. */
+export const DEVICE_KEY = 'users_devices_pkey';
+
+/**
+ * A new device for a WriteBatch. A device ID the user has already fails the batch on DEVICE_KEY,
+ * unless `orKeep`: then the device stays as it is.
+ */
+export function insertDeviceSql(userId: string, deviceId: string, displayName: string | null, now: number, orKeep: boolean): string {
+  return insertSql(T, ['user_id', 'device_id', 'display_name', 'created_ts'], [[userId, deviceId, displayName, now]], orKeep ? 'ON CONFLICT (user_id, device_id) DO NOTHING' : '');
 }
 
 export async function listDevices(db: Knex, userId: string): Promise<DeviceRow[]> {

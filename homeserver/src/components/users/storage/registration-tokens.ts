@@ -1,4 +1,5 @@
 import type { Knex } from '../../../db/database.js';
+import { sqlLiteral } from '../../../db/sql-literal.js';
 
 export interface RegistrationTokenRow {
   token: string;
@@ -66,10 +67,14 @@ export async function claimPendingUse(db: Knex, token: string, now: number): Pro
   return Number(n) > 0;
 }
 
-/** A pending use became a registration. */
-export async function completeUse(db: Knex, token: string): Promise<RegistrationTokenRow | undefined> {
-  await db(T).where({ token }).update({ pending: db.raw('greatest(pending - 1, 0)'), completed: db.raw('completed + 1') });
-  return getToken(db, token);
+/** A pending use became a registration: for the WriteBatch that makes the account. */
+export function completeUseSql(token: string): string {
+  return `UPDATE ${T} SET pending = greatest(pending - 1, 0), completed = completed + 1 WHERE token = ${sqlLiteral(token)}`;
+}
+
+/** An SQL condition: the token exists and makes whoever registers with it an admin. */
+export function grantsAdminSql(token: string): string {
+  return `EXISTS (SELECT 1 FROM ${T} WHERE token = ${sqlLiteral(token)} AND grants_admin)`;
 }
 
 /** A pending use was abandoned (its session expired). */
@@ -79,6 +84,10 @@ export async function releasePendingUse(db: Knex, token: string): Promise<void> 
 
 export async function deleteAdminTokens(db: Knex): Promise<void> {
   await db(T).where({ grants_admin: true }).delete();
+}
+
+export function deleteAdminTokensSql(): string {
+  return `DELETE FROM ${T} WHERE grants_admin`;
 }
 
 export async function findAdminToken(db: Knex): Promise<RegistrationTokenRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Knex } from '../../../db/database.js';
+import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
 
 export interface AccessTokenLookup {
   id: number;
@@ -26,15 +27,23 @@ const RT = 'users_refresh_tokens';
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+const LOOKUP_COLUMNS = ['t.id', 't.token_hash', 't.user_id', 't.device_id', 't.expires_ts', 't.refresh_token_id', 't.used', 'a.is_admin', 'a.deactivated', 'a.locked'];
+
 /** An access token with what authentication needs of its account, in one query. */
 export async function findAccessToken(db: Knex, tokenHash: string): Promise<AccessTokenLookup | undefined> {
   const r = (await db(`${AT} as t`)
     .join('users_accounts as a', 'a.user_id', 't.user_id')
     .where('t.token_hash', tokenHash)
-    .first('t.id', 't.token_hash', 't.user_id', 't.device_id', 't.expires_ts', 't.refresh_token_id', 't.used', 'a.is_admin', 'a.deactivated', 'a.locked')) as
-    | Record<string, unknown>
-    | undefined;
-  if (!r) return undefined;
+    .first(...LOOKUP_COLUMNS)) as Record<string, unknown> | undefined;
+  return r ? accessTokenLookupOf(r) : undefined;
+}
+
+/** findAccessToken's query as the last statement of the WriteBatch that issues the token. */
+export function findAccessTokenSql(tokenHash: string): string {
+  return `SELECT ${LOOKUP_COLUMNS.join(', ')} FROM ${AT} AS t JOIN users_accounts AS a ON a.user_id = t.user_id WHERE t.token_hash = ${sqlLiteral(tokenHash)}`;
+}
+
+export function accessTokenLookupOf(r: Record<string, unknown>): AccessTokenLookup {
   return {
     id: Number(r.id),
     token_hash: String(r.token_hash),
@@ -49,16 +58,27 @@ export async function findAccessToken(db: Knex, tokenHash: string): Promise<Acce
   };
 }
 
-export async function insertAccessToken(
-  db: Knex,
-  row: { token_hash: string; user_id: string; device_id: string; created_ts: number; expires_ts: number | null; refresh_token_id: number | null },
-): Promise<void> {
-  await db(AT).insert(row);
+/**
+ * A new access token for a WriteBatch; with `refreshTokenHash`, paired with the refresh token
+ * of that hash, inserted before it in the same batch.
+ */
+export function insertAccessTokenSql(
+  row: { token_hash: string; user_id: string; device_id: string; created_ts: number; expires_ts: number | null },
+  refreshTokenHash: string | null,
+): string {
+  const refreshId = refreshTokenHash === null ? 'NULL' : `(SELECT id FROM ${RT} WHERE token_hash = ${sqlLiteral(refreshTokenHash)})`;
+  const values = [row.token_hash, row.user_id, row.device_id, row.created_ts, row.expires_ts].map(sqlLiteral);
+  return `INSERT INTO ${AT} (token_hash, user_id, device_id, created_ts, expires_ts, refresh_token_id) VALUES (${values.join(', ')}, ${refreshId})`;
 }
 
-export async function insertRefreshToken(db: Knex, row: { token_hash: string; user_id: string; device_id: string; created_ts: number }): Promise<number> {
-  const [r] = (await db(RT).insert(row).returning('id')) as Array<{ id: number | string }>;
-  return Number(r!.id);
+export function insertRefreshTokenSql(row: { token_hash: string; user_id: string; device_id: string; created_ts: number }): string {
+  return insertSql(RT, ['token_hash', 'user_id', 'device_id', 'created_ts'], [[row.token_hash, row.user_id, row.device_id, row.created_ts]]);
+}
+
+/** deleteTokensOfDevices for one device, for a WriteBatch. */
+export function deleteTokensOfDeviceSql(userId: string, deviceId: string): string[] {
+  const where = `WHERE user_id = ${sqlLiteral(userId)} AND device_id = ${sqlLiteral(deviceId)}`;
+  return [`DELETE FROM ${AT} ${where}`, `DELETE FROM ${RT} ${where}`];
 }
 
 export async function findRefreshToken(db: Knex, tokenHash: string): Promise<RefreshTokenRow | undefined> {

@@ -1,4 +1,5 @@
 import type { Knex } from '../../../db/database.js';
+import { sqlLiteral } from '../../../db/sql-literal.js';
 
 export interface UiaSessionRow {
   session_id: string;
@@ -37,6 +38,10 @@ export async function updateSession(db: Knex, sessionId: string, patch: { comple
 
 export async function deleteSession(db: Knex, sessionId: string): Promise<void> {
   await db(T).where({ session_id: sessionId }).delete();
+}
+
+export function deleteSessionSql(sessionId: string): string {
+  return `DELETE FROM ${T} WHERE session_id = ${sqlLiteral(sessionId)}`;
 }
 
 /** Deletes sessions created before `before`; returns the registration tokens they held. */
