@@ -1,4 +1,6 @@
 import type { Knex } from '../../../db/database.js';
+import { insertSql } from '../../../db/sql-literal.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 
 const T = 'keys_device_list_changes';
 
@@ -11,10 +13,13 @@ export interface DeviceListChange {
   visibleTo: string | null;
 }
 
+/** Every membership change writes here: one WriteBatch, straight to the driver, however many rows. */
 export async function insertChanges(db: Knex, streamIds: readonly number[], changes: readonly DeviceListChange[]): Promise<void> {
   if (changes.length === 0) return;
-  const rows = changes.map((c, i) => ({ stream_id: streamIds[i], user_id: c.userId, kind: c.kind, room_id: c.roomId, visible_to: c.visibleTo }));
-  for (let i = 0; i < rows.length; i += 1000) await db(T).insert(rows.slice(i, i + 1000));
+  const rows = changes.map((c, i) => [streamIds[i]!, c.userId, c.kind, c.roomId, c.visibleTo]);
+  const batch = new WriteBatch();
+  for (let i = 0; i < rows.length; i += 1000) batch.add(insertSql(T, ['stream_id', 'user_id', 'kind', 'room_id', 'visible_to'], rows.slice(i, i + 1000)));
+  await batch.commit(db);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { StateGroups } from '../state/state-groups.js';
 import { forwardExtremitySql } from '../storage/extremities.js';
 import { searchIndexSql } from '../storage/search.js';
 import { WriteBatch } from '../../../db/write-batch.js';
+import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
 import type { BuiltEvent } from './build.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 
@@ -70,77 +71,65 @@ export async function persistLinear(db: Knex, groups: StateGroups, input: Persis
   }
   const finalGroup = group!;
 
+  // Statements are written as SQL text (sql-literal.ts), not with knex's builder: this is the
+  // path of every event, and building was a visible part of its cost.
   if (!input.startGroup) {
-    batch.add(
-      db('rooms').insert({
-        room_id: input.roomId,
-        room_version: input.version.id,
-        creator: input.creator ?? null,
-        created_ts: input.now,
-        current_state_group: finalGroup.id,
-      }),
-    );
+    batch.add(insertSql('rooms', ['room_id', 'room_version', 'creator', 'created_ts', 'current_state_group'], [[input.roomId, input.version.id, input.creator ?? null, input.now, finalGroup.id]]));
   } else if (finalGroup.id !== input.startGroup.id) {
-    batch.add(db('rooms').update({ current_state_group: finalGroup.id }).where('room_id', input.roomId));
+    batch.add(`UPDATE rooms SET current_state_group = ${sqlLiteral(finalGroup.id)} WHERE room_id = ${sqlLiteral(input.roomId)}`);
   }
   batch.add(...eventInsertSql(rows));
 
   // Current state: only the keys that changed.
   const startState = input.startGroup?.state ?? new Map<string, string>();
-  const changed: Array<{ room_id: string; type: string; state_key: string; event_id: string }> = [];
+  const changed: Array<[string, string, string, string]> = [];
   for (const [k, id] of finalGroup.state) {
     if (startState.get(k) !== id) {
       const [type, sk] = splitStateKey(k);
-      changed.push({ room_id: input.roomId, type, state_key: sk, event_id: id });
+      changed.push([input.roomId, type, sk, id]);
     }
   }
   if (changed.length > 0) {
-    batch.add(db('current_state').insert(changed).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']));
+    batch.add(insertSql('current_state', ['room_id', 'type', 'state_key', 'event_id'], changed, 'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id'));
   }
 
   const last = rows[rows.length - 1]!;
   batch.add(...forwardExtremitySql(input.roomId, input.oldExtremities, [last.eventId]));
 
-  const memberships = rows
-    .filter((r) => r.pdu.type === 'm.room.member' && typeof r.pdu.state_key === 'string')
-    .map((r) => ({
-      room_id: input.roomId,
-      user_id: r.pdu.state_key!,
-      membership: String(r.pdu.content.membership),
-      event_id: r.eventId,
-      stream_ordering: r.streamOrdering,
-      forgotten: false,
-    }));
-  if (memberships.length > 0) {
-    // A later event for the same user in this batch wins.
-    const latest = new Map(memberships.map((m) => [m.user_id, m]));
-    batch.add(db('room_memberships').insert([...latest.values()]).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']));
+  // A later event for the same user in this batch wins.
+  const memberships = new Map<string, [string, string, string, string, number, boolean]>();
+  for (const r of rows) {
+    if (r.pdu.type !== 'm.room.member' || typeof r.pdu.state_key !== 'string') continue;
+    memberships.set(r.pdu.state_key, [input.roomId, r.pdu.state_key, String(r.pdu.content.membership), r.eventId, r.streamOrdering, false]);
+  }
+  if (memberships.size > 0) {
+    batch.add(
+      insertSql(
+        'room_memberships',
+        ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering', 'forgotten'],
+        [...memberships.values()],
+        'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = excluded.forgotten',
+      ),
+    );
   }
 
   const relations = rows.flatMap((r) => {
     const rel = r.pdu.content['m.relates_to'];
     if (!isJsonObject(rel) || typeof rel.rel_type !== 'string' || typeof rel.event_id !== 'string') return [];
-    return [
-      {
-        event_id: r.eventId,
-        room_id: input.roomId,
-        relates_to: rel.event_id,
-        rel_type: rel.rel_type,
-        aggregation_key: typeof rel.key === 'string' ? rel.key : null,
-        sender: r.pdu.sender,
-        type: r.pdu.type,
-        stream_ordering: r.streamOrdering,
-      },
-    ];
+    return [[r.eventId, input.roomId, rel.event_id, rel.rel_type, typeof rel.key === 'string' ? rel.key : null, r.pdu.sender, r.pdu.type, r.streamOrdering]];
   });
-  if (relations.length > 0) batch.add(db('event_relations').insert(relations).onConflict('event_id').ignore());
+  if (relations.length > 0) {
+    batch.add(
+      insertSql('event_relations', ['event_id', 'room_id', 'relates_to', 'rel_type', 'aggregation_key', 'sender', 'type', 'stream_ordering'], relations, 'ON CONFLICT (event_id) DO NOTHING'),
+    );
+  }
 
   const redactions = rows.flatMap((r) => {
     if (r.pdu.type !== 'm.room.redaction') return [];
     const target = redactsOf(r.pdu, input.version);
-    return target ? [{ event_id: r.eventId, redacts: target, room_id: input.roomId }] : [];
+    return target ? [[r.eventId, target, input.roomId]] : [];
   });
-  if (redactions.length > 0) batch.add(db('redactions').insert(redactions).onConflict('event_id').ignore());
+  if (redactions.length > 0) batch.add(insertSql('redactions', ['event_id', 'redacts', 'room_id'], redactions, 'ON CONFLICT (event_id) DO NOTHING'));
   batch.add(...searchIndexSql(rows, input.version));
   await batch.commit(db);
 
