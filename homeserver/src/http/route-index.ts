@@ -49,12 +49,10 @@ export function indexedRoutes(router: Router): Dispatch {
 
 function build(router: Router): Index {
   const prefixes = router.stack.map((layer) => ({ layer, prefix: literalPrefix(layer) }));
-  const keys = new Set<string>();
-  for (const { prefix } of prefixes) {
-    const key = keyOf(prefix);
-    // Only a prefix that reaches past the key's last slash makes a key every path of it shares.
-    if (key.length < prefix.length) keys.add(key);
-  }
+  // Any key gives a correct group (every route whose prefix could start a path of that key);
+  // the keys made are those of the routes' prefixes, so that a fully literal path such as
+  // /_matrix/client/v3/sync has a group too.
+  const keys = new Set(prefixes.map(({ prefix }) => keyOf(prefix)));
   const groups = new Map<string, Dispatch>();
   for (const key of keys) {
     const sub = new Router(router.opts);

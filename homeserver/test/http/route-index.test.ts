@@ -79,3 +79,25 @@ test('routes added after the first request are found', async (t) => {
   t.true(after.ran.includes('members'));
   t.deepEqual(after, await run(router.routes(), 'GET', '/_matrix/client/v3/rooms/!a/members'));
 });
+
+test('a request tests only the routes whose literal prefix could start its path, short literal paths included', async (t) => {
+  const router = routes();
+  const tested: string[] = [];
+  for (const layer of router.stack) {
+    const match = layer.match.bind(layer);
+    layer.match = (path: string) => {
+      tested.push(String(layer.path));
+      return match(path);
+    };
+  }
+  const indexed = indexedRoutes(router);
+  const cases: Array<[string, string, string[]]> = [
+    ['GET', '/_matrix/client/v3/sync', ['/_matrix/client/v3/sync', '/_matrix/client/:version/capabilities', '']],
+    ['PUT', '/_matrix/client/v3/rooms/!a/send/m.room.message/t1', ['/_matrix/client/v3/rooms', '/_matrix/client/v3/rooms/:roomId/send/:eventType/:txnId', '/_matrix/client/v3/rooms/:roomId/state', '/_matrix/client/v3/rooms/:roomId/state/:eventType{/:stateKey}', '/_matrix/client/:version/capabilities', '']],
+  ];
+  for (const [method, path, expected] of cases) {
+    tested.length = 0;
+    await run(indexed, method, path);
+    t.deepEqual(tested.map((p) => (p.startsWith('(') || p === '/' ? '' : p)), expected, path);
+  }
+});
