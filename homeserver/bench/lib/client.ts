@@ -9,6 +9,11 @@ export interface BenchUser {
 }
 
 export async function api(base: string, method: string, path: string, token?: string, body?: unknown): Promise<any> {
+  return (await apiSized(base, method, path, token, body)).body;
+}
+
+/** As api(), with the size of the response text (a receiver counting bytes need not serialize again). */
+export async function apiSized(base: string, method: string, path: string, token?: string, body?: unknown): Promise<{ body: any; bytes: number }> {
   const res = await request(`${base}${path}`, {
     method: method as 'GET',
     dispatcher: agent,
@@ -17,7 +22,7 @@ export async function api(base: string, method: string, path: string, token?: st
   });
   const text = await res.body.text();
   if (res.statusCode >= 400) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  return { body: text ? JSON.parse(text) : undefined, bytes: text.length };
 }
 
 export async function register(base: string, localpart: string): Promise<BenchUser> {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import { api, percentile, register, round, type BenchUser } from '../lib/client.js';
-import { startBenchServer } from '../lib/server.js';
+import { api, apiSized, percentile, register, round, type BenchUser } from '../lib/client.js';
+import { readCpuMs, startBenchServer } from '../lib/server.js';
 import { rawWebSocketBroadcast } from '../lib/baselines.js';
 
 export interface FanoutOptions {
@@ -53,9 +53,9 @@ async function longPoll(base: string, user: BenchUser, roomId: string, since: st
     let token = since;
     while (running) {
       try {
-        const body = await api(base, 'GET', `/_matrix/client/v3/sync?since=${token}&timeout=30000&filter=${encodeURIComponent(FILTER)}`, user.token);
+        const { body, bytes } = await apiSized(base, 'GET', `/_matrix/client/v3/sync?since=${token}&timeout=30000&filter=${encodeURIComponent(FILTER)}`, user.token);
         r.frames++;
-        r.bytes += JSON.stringify(body).length;
+        r.bytes += bytes;
         collect(r, body, roomId);
         token = body.next_batch;
       } catch {
@@ -111,6 +111,11 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
     await new Promise((res) => setTimeout(res, 1000));
 
     const sentAt = new Array<number>(o.messages);
+    // Where the two cores go while sending: the server, and this process (every client and the sender).
+    const serverCpu0 = readCpuMs(server.pid);
+    const benchCpu0 = process.cpuUsage();
+    const frames = (): number => receivers.reduce((a, r) => a + r.frames, 0);
+    const frames0 = frames();
     const start = performance.now();
     const sends = await paced(o.messages, o.ratePerSecond, (n) => {
       sentAt[n] = performance.now();
@@ -118,6 +123,9 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
     });
     await Promise.all(sends);
     const sendSeconds = (performance.now() - start) / 1000;
+    const serverCpuMs = readCpuMs(server.pid) - serverCpu0;
+    const benchCpu = process.cpuUsage(benchCpu0);
+    const framesWhileSending = frames() - frames0;
     const deadline = performance.now() + 30_000;
     while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     let end = start;
@@ -157,6 +165,9 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
       responses_per_member: round(receivers.reduce((a, r) => a + r.frames, 0) / receivers.length),
       bytes_per_response: round(receivers.reduce((a, r) => a + r.bytes, 0) / Math.max(1, receivers.reduce((a, r) => a + r.frames, 0))),
       deliveries_per_s: round(deliveriesPerSecond),
+      // Share of one core while sending (clock ticks of 10 ms, so about ±1%).
+      cpu_share_while_sending: { server: round(serverCpuMs / 1000 / sendSeconds), clients_and_sender: round((benchCpu.user + benchCpu.system) / 1e6 / sendSeconds) },
+      server_cpu_us_per_response: round((serverCpuMs * 1000) / Math.max(1, framesWhileSending), 1),
       lost,
       duplicates,
       server_rss_peak_mb: round(server.rss() / 1048576, 1),
