@@ -20,6 +20,11 @@ export function freePort(): Promise<number> {
 
 const main = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
+/** The Node flags `npm start` gives the server (homeserver/package.json): the bench runs what operators run. */
+const startFlags = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
+
 export interface BenchServer {
   url: string;
   pid: number;
@@ -49,6 +54,18 @@ export function readRss(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in milliseconds (from /proc). */
+export function readCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces: utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * A real homeserver in its own process on a fresh PostgreSQL database, as an operator runs it,
  * so the bench's clients do not share its event loop.
@@ -59,7 +76,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const port = await freePort();
   const metricsPort = await freePort();
   const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
-  const child: ChildProcess = spawn(process.execPath, [...extra, '--import=tsx', main], {
+  const child: ChildProcess = spawn(process.execPath, [...startFlags, ...extra, '--import=tsx', main], {
     env: {
       ...process.env,
       DATABASE_URL: db.url,
