@@ -215,6 +215,12 @@ export class UsersService {
     }
   }
 
+  /** After a committed change of what an account row says (admin, lock, deactivation): cached rows and tokens go. */
+  private forgetAccount(userId: string): void {
+    this.cache.forget(userId);
+    this.sessions.forgetUser(userId);
+  }
+
   /** The account a password login names, when the password is right. */
   async checkPassword(userId: string, password: string): Promise<accounts.AccountRow | undefined> {
     const account = await this.getAccount(userId);
@@ -233,14 +239,12 @@ export class UsersService {
 
   async setAdmin(userId: string, admin: boolean): Promise<void> {
     await accounts.updateAccount(this.db, userId, { is_admin: admin });
-    this.cache.forget(userId);
-    this.sessions.forgetUser(userId);
+    this.forgetAccount(userId);
   }
 
   async updateAccount(userId: string, patch: { locked?: boolean; user_type?: string | null }): Promise<void> {
     await accounts.updateAccount(this.db, userId, patch);
-    this.cache.forget(userId);
-    this.sessions.forgetUser(userId);
+    this.forgetAccount(userId);
   }
 
   /**
@@ -255,8 +259,7 @@ export class UsersService {
       if (o.erase) await profiles.deleteProfile(trx, userId);
       return gone;
     });
-    this.cache.forget(userId);
-    this.sessions.forgetUser(userId);
+    this.forgetAccount(userId);
     if (deleted.length > 0) await this.emit('devicesDeleted', this.listeners.devicesDeleted, userId, deleted);
     await this.emit('deactivated', this.listeners.deactivated, userId, { erase: o.erase });
   }
