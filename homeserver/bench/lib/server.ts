@@ -20,8 +20,9 @@ export function freePort(): Promise<number> {
 
 // The built server, as `npm start` runs it (`npm run bench` builds first). Run through tsx, every
 // closure the server makes also went through esbuild's name-keeping helper: 3% of its CPU in
-// the long-poll fan-out, a cost no operator pays.
-const main = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+// the long-poll fan-out, a cost no operator pays. BENCH_SERVER_MAIN names another build's main.js,
+// to compare two builds on one machine.
+const main = process.env.BENCH_SERVER_MAIN ?? fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** The Node flags `npm start` gives the server (homeserver/package.json): the bench runs what operators run. */
 const startFlags = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start
