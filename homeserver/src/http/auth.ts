@@ -1,5 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { MatrixError } from './errors.js';
+import { queryString } from './params.js';
 
 /** Who made an authenticated request. */
 export interface Requester {
@@ -37,9 +38,7 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export function accessTokenOf(ctx: Context): string | undefined {
   const header = ctx.get('authorization');
   if (header) return BEARER.exec(header)?.[1];
-  const q = ctx.query.access_token;
-  const fromQuery = Array.isArray(q) ? q[0] : q;
-  return fromQuery || undefined;
+  return queryString(ctx, 'access_token') || undefined;
 }
 
 export function clientInfoOf(ctx: Context): ClientInfo {

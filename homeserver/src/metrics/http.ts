@@ -13,9 +13,18 @@ export function httpMetrics(registry: Registry): HttpMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  // One child per label set, found by a plain string key: prom-client otherwise validates and
+  // hashes the label object on every request.
+  const children = new Map<string, { observe(value: number): void }>();
   return {
     observe(method, route, status, seconds) {
-      histogram.observe({ method, route, status: String(status) }, seconds);
+      const key = `${method} ${status} ${route}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = histogram.labels({ method, route, status: String(status) });
+        children.set(key, child);
+      }
+      child.observe(seconds);
     },
   };
 }

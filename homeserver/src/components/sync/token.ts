@@ -20,18 +20,38 @@ export const ZERO: SyncPositions = { events: 0, accountData: 0, receipts: 0, pre
 
 /** `s<events>_<account data>_<receipts>_<presence>_<typing>_<to-device>_<device lists>` */
 export function formatSyncToken(p: SyncPositions): string {
-  return `s${ORDER.map((k) => p[k]).join('_')}`;
+  return `s${p.events}_${p.accountData}_${p.receipts}_${p.presence}_${p.typing}_${p.toDevice}_${p.deviceLists}`;
 }
 
+const MAX_PARTS = 16;
+const MAX_DIGITS = 16;
+
+/**
+ * Read by hand rather than by regular expression and split: every long-poll request parses one.
+ * Accepts `s` and 1 to 16 parts of 1 to 16 digits joined by `_`; parts beyond the streams known
+ * today are ignored, missing ones are 0 (tokens from older and newer versions still work).
+ */
 export function parseSyncToken(s: string): SyncPositions {
-  const m = /^s(\d{1,16}(?:_\d{1,16}){0,15})$/.exec(s);
-  if (!m) throw errors.invalidParam('Invalid sync token');
-  const parts = m[1]!.split('_').map(Number);
-  if (parts.some((n) => !Number.isSafeInteger(n))) throw errors.invalidParam('Invalid sync token');
+  if (s.charCodeAt(0) !== 0x73 /* s */) throw errors.invalidParam('Invalid sync token');
+  const parts: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 1; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 0x5f; /* _ ends the last part */
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits > MAX_DIGITS) throw errors.invalidParam('Invalid sync token');
+      value = value * 10 + (c - 0x30);
+    } else if (c === 0x5f && digits > 0 && parts.length < MAX_PARTS) {
+      if (!Number.isSafeInteger(value)) throw errors.invalidParam('Invalid sync token');
+      parts.push(value);
+      value = 0;
+      digits = 0;
+    } else {
+      throw errors.invalidParam('Invalid sync token');
+    }
+  }
   const out = { ...ZERO };
-  ORDER.forEach((k, i) => {
-    out[k] = parts[i] ?? 0;
-  });
+  for (let i = 0; i < ORDER.length && i < parts.length; i++) out[ORDER[i]!] = parts[i]!;
   return out;
 }
 

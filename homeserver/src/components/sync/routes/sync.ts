@@ -10,6 +10,7 @@ import { parseSyncToken } from '../token.js';
 import { Cancel } from '../../../util/cancel.js';
 import { stringifyWithRaw } from '../../../util/raw-json.js';
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const PRESENCE = new Set(['online', 'unavailable', 'offline']);
 
 function boolParam(value: string | undefined, name: string): boolean {
@@ -51,7 +52,9 @@ export function syncRoutes(router: Router, deps: SyncDeps, authenticate: Authent
       ctx.req.off('close', onClose);
     }
     // Serialized here, not by koa: the timelines in it are already JSON text (util/raw-json.ts).
-    ctx.type = 'application/json';
-    ctx.body = stringifyWithRaw(body);
+    // Encoded once as a Buffer (koa would measure a string and the socket encode it again), and
+    // the type given as the header koa would make of 'application/json', without its lookup.
+    ctx.set('Content-Type', JSON_TYPE);
+    ctx.body = Buffer.from(stringifyWithRaw(body));
   });
 }
