@@ -214,7 +214,8 @@ test('filters: stored and inline, rooms, types; lazy-loaded members', async (t) 
   const filter = { room: { rooms: [room], timeline: { limit: 3, types: ['m.room.message'] }, state: { lazy_load_members: true } } };
   const stored = await alice.call('POST', `/_matrix/client/v3/user/${encodeURIComponent(alice.userId)}/filter`, filter);
   t.is(stored.status, 200);
-  for (const f of [stored.body.filter_id, JSON.stringify(filter)]) {
+  // The stored filter twice: the second use is answered from what the first read and checked.
+  for (const f of [stored.body.filter_id, stored.body.filter_id, JSON.stringify(filter)]) {
     const res = await sync(alice, { filter: f });
     t.deepEqual(Object.keys(res.rooms.join), [room]);
     const joined = res.rooms.join[room];
@@ -224,6 +225,9 @@ test('filters: stored and inline, rooms, types; lazy-loaded members', async (t) 
     t.deepEqual(members, [alice.userId, bob.userId].sort(), 'only the senders and the user themself');
   }
   t.truthy((await sync(alice)).rooms.join[other]);
+  // A filter belongs to its user: Alice's filter, read and checked above, is not Carol's to use.
+  const foreign = await carol.call('GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent(stored.body.filter_id)}`);
+  t.is(foreign.status, 404);
   const bad = await alice.call('GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent('{"room":{"timeline":{"limit":"x"}}}')}`);
   t.is(bad.body.errcode, 'M_BAD_JSON');
   const unknown = await alice.call('GET', '/_matrix/client/v3/sync?filter=12345');

@@ -44,9 +44,19 @@ const inlineFilters = new LruCache<string, SyncFilter>(1000);
 const MAX_CACHED_FILTER = 4096;
 
 /**
- * The `filter` parameter: inline JSON (starts with `{`) or the ID of a filter the user uploaded.
+ * Uploaded filters already read and checked, by user and ID: clients such as Element name their
+ * filter by ID on every sync, and an uploaded filter never changes (the API has no way to).
  */
-export async function resolveSyncFilter(raw: string | undefined, lookup: (id: string) => Promise<Record<string, unknown> | undefined>): Promise<SyncFilter> {
+const storedFilters = new LruCache<string, SyncFilter>(10_000);
+
+/**
+ * The `filter` parameter: inline JSON (starts with `{`) or the ID of a filter `userId` uploaded.
+ */
+export async function resolveSyncFilter(
+  raw: string | undefined,
+  userId: string,
+  lookup: (id: string) => Promise<Record<string, unknown> | undefined>,
+): Promise<SyncFilter> {
   if (raw === undefined || raw === '') return {};
   let value: unknown;
   if (raw.trimStart().startsWith('{')) {
@@ -60,11 +70,15 @@ export async function resolveSyncFilter(raw: string | undefined, lookup: (id: st
     const filter = validate(syncFilterSchema, value);
     if (raw.length <= MAX_CACHED_FILTER) inlineFilters.set(raw, filter);
     return filter;
-  } else {
-    value = await lookup(raw);
-    if (value === undefined) throw errors.notFound('No such filter');
   }
-  return validate(syncFilterSchema, value);
+  const key = `${userId}\u0000${raw}`;
+  const hit = storedFilters.get(key);
+  if (hit) return hit;
+  value = await lookup(raw);
+  if (value === undefined) throw errors.notFound('No such filter');
+  const filter = validate(syncFilterSchema, value);
+  storedFilters.set(key, filter);
+  return filter;
 }
 
 export function roomIncluded(filter: SyncFilter, roomId: string): boolean {

@@ -260,7 +260,7 @@ export class WsSync {
         filter =
           typeof start.filter === 'object' && start.filter !== null
             ? validate(syncFilterSchema, start.filter)
-            : await resolveSyncFilter(typeof start.filter === 'string' ? start.filter : undefined, (id) => this.deps.users.getFilter(requester.userId, id));
+            : await resolveSyncFilter(typeof start.filter === 'string' ? start.filter : undefined, requester.userId, (id) => this.deps.users.getFilter(requester.userId, id));
       } catch (err) {
         const e = err instanceof MatrixError ? err.toJSON() : { errcode: 'M_BAD_JSON', error: 'bad start message' };
         return ws.close(CLOSE.badRequest, JSON.stringify(e).slice(0, 120));

@@ -28,7 +28,7 @@ export function syncRoutes(router: Router, deps: SyncDeps, authenticate: Authent
     const timeout = queryInt(ctx, 'timeout', { min: 0, fallback: 0 });
     const setPresence = queryString(ctx, 'set_presence');
     if (setPresence !== undefined && !PRESENCE.has(setPresence)) throw errors.invalidParam('set_presence must be online, unavailable or offline');
-    const filter = await resolveSyncFilter(queryString(ctx, 'filter'), (id) => deps.users.getFilter(requester.userId, id));
+    const filter = await resolveSyncFilter(queryString(ctx, 'filter'), requester.userId, (id) => deps.users.getFilter(requester.userId, id));
     const fullState = boolParam(queryString(ctx, 'full_state'), 'full_state');
     const useStateAfter = boolParam(queryString(ctx, 'use_state_after') ?? queryString(ctx, 'org.matrix.msc4222.use_state_after'), 'use_state_after');
     const unstableStateAfter = queryString(ctx, 'use_state_after') === undefined && useStateAfter;
