@@ -76,6 +76,57 @@ test('long-poll returns as soon as a message arrives, and every message arrives 
   t.deepEqual(received, Array.from({ length: total }, (_, i) => `n${i}`));
 });
 
+test('a long-poll from an up-to-date token waits for what concerns its user, and times out empty', async (t) => {
+  const { alice, bob, room } = await aliceAndBobInRoom(t, open);
+  let since = (await sync(bob)).next_batch;
+  // Waits while nothing happens, then answers with no news and the same token.
+  let started = Date.now();
+  const idle = await sync(bob, { since, timeout: '600' });
+  t.true(Date.now() - started >= 550, 'it waited for its timeout');
+  t.deepEqual(idle.rooms.join, {});
+  t.is(idle.next_batch, since);
+
+  // Each kind of change wakes a waiting sync at once and is in its answer.
+  const changes: Array<[string, () => Promise<unknown>, (body: any) => boolean]> = [
+    ['a message', () => alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'wake' }), (b) => messages(b.rooms.join[room]).includes('wake')],
+    [
+      'a to-device message',
+      () => alice.call('PUT', `/_matrix/client/v3/sendToDevice/org.example.ping/${txn()}`, { messages: { [bob.userId]: { [bob.deviceId]: { n: 1 } } } }),
+      (b) => b.to_device.events.some((e: any) => e.type === 'org.example.ping'),
+    ],
+    [
+      'own account data',
+      () => bob.call('PUT', `/_matrix/client/v3/user/${encodeURIComponent(bob.userId)}/account_data/org.example.pref`, { on: true }),
+      (b) => b.account_data.events.some((e: any) => e.type === 'org.example.pref'),
+    ],
+    [
+      'an invite',
+      async () => {
+        const other = (await alice.call('POST', '/_matrix/client/v3/createRoom', {})).body.room_id;
+        await alice.call('POST', `${r(other)}/invite`, { user_id: bob.userId });
+      },
+      (b) => Object.keys(b.rooms.invite).length === 1,
+    ],
+  ];
+  for (const [what, change, seen] of changes) {
+    started = Date.now();
+    const waiting = sync(bob, { since, timeout: '20000' });
+    await new Promise((res) => setTimeout(res, 200));
+    await change();
+    const body = await waiting;
+    t.true(Date.now() - started < 10_000, what);
+    t.true(seen(body), what);
+    t.not(body.next_batch, since, what);
+    since = body.next_batch;
+  }
+
+  // full_state asks for every room again, even from an up-to-date token: no waiting.
+  started = Date.now();
+  const full = await sync(bob, { since, timeout: '20000', full_state: 'true' });
+  t.true(Date.now() - started < 10_000);
+  t.truthy(full.rooms.join[room]);
+});
+
 test('a limited timeline continues seamlessly through /messages from prev_batch', async (t) => {
   const s = await startTestServer(t, open);
   const alice = await registerUser(s, 'alice');

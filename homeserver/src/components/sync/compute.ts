@@ -29,6 +29,15 @@ export async function currentPositions(deps: SyncDeps): Promise<SyncPositions> {
   };
 }
 
+function joinedOf(memberships: readonly MembershipRow[]): Set<string> {
+  return new Set(memberships.filter((m) => m.membership === 'join').map((m) => m.roomId));
+}
+
+/** The rooms the user is joined to: what a waiting sync listens on. */
+export async function joinedRoomIds(deps: SyncDeps, userId: string): Promise<Set<string>> {
+  return joinedOf(await deps.rooms.sync.memberships(userId));
+}
+
 /**
  * Builds one /sync response from `since` up to `to`. Every section reads its own stream between
  * the two positions, so a client following next_batch sees each change exactly once.
@@ -38,7 +47,7 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   const since = req.since;
   const src = deps.rooms.sync;
   const memberships = await src.memberships(userId);
-  const joinedRooms = new Set(memberships.filter((m) => m.membership === 'join').map((m) => m.roomId));
+  const joinedRooms = joinedOf(memberships);
   const limit = filter.room?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
   const tFilter = timelineFilter(filter);
   // A typing position from before a restart means nothing now: treat it as never synced.

@@ -1,9 +1,9 @@
 import type { JsonObject } from '../../core/json.js';
-import { computeSync, currentPositions, type SyncResult } from './compute.js';
+import { computeSync, currentPositions, joinedRoomIds, type SyncResult } from './compute.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
 import type { SyncFilter } from './filter.js';
 import type { Cancellation } from '../../util/cancel.js';
-import { formatSyncToken, type SyncPositions } from './token.js';
+import { formatSyncToken, samePositions, type SyncPositions } from './token.js';
 
 export const MAX_TIMEOUT_MS = 5 * 60_000;
 
@@ -18,7 +18,17 @@ export async function syncOnce(deps: SyncDeps, req: SyncRequest, filter: SyncFil
     const tick = deps.notifier.now();
     return { tick, result: await computeSync(deps, req, filter, await currentPositions(deps)) };
   };
-  for (let again = false; ; again = true) {
+  let again = false;
+  if (req.since && !req.fullState && timeoutMs > 0 && !cancel?.cancelled) {
+    // The usual long-poll: the client already has every position. Nothing can be new for it, so
+    // wait straight away instead of building an empty response first.
+    const tick = deps.notifier.now();
+    if (samePositions(req.since, await currentPositions(deps))) {
+      const rooms = await joinedRoomIds(deps, req.userId);
+      again = await deps.notifier.wait(req.userId, rooms, tick, deadline - Date.now(), cancel);
+    }
+  }
+  for (; ; again = true) {
     // A sync that a change woke takes its turn with the others it woke (util/gate.ts).
     const { tick, result } = again ? await deps.woken.run(compute) : await compute();
     const remaining = deadline - Date.now();

@@ -55,6 +55,18 @@ export function parseSyncToken(s: string): SyncPositions {
   return out;
 }
 
+export function samePositions(a: SyncPositions, b: SyncPositions): boolean {
+  return (
+    a.events === b.events &&
+    a.accountData === b.accountData &&
+    a.receipts === b.receipts &&
+    a.presence === b.presence &&
+    a.typing === b.typing &&
+    a.toDevice === b.toDevice &&
+    a.deviceLists === b.deviceLists
+  );
+}
+
 /** Whether anything in `b` is ahead of `a`. */
 export function isAhead(b: SyncPositions, a: SyncPositions): boolean {
   return ORDER.some((k) => b[k] > a[k]);
