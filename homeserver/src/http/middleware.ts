@@ -59,13 +59,18 @@ export function cors(): Middleware {
  */
 export function refuseNul(): Middleware {
   return async (ctx, next) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(ctx.path);
-    } catch {
-      throw errors.invalidParam('The request path is not valid percent-encoding');
+    // Node's HTTP parser refuses a raw NUL in the request line, so one can only come as %00, and
+    // only a path with a `%` needs decoding at all.
+    const raw = ctx.path;
+    let path = raw;
+    if (raw.includes('%')) {
+      try {
+        path = decodeURIComponent(raw);
+      } catch {
+        throw errors.invalidParam('The request path is not valid percent-encoding');
+      }
     }
-    if (path.includes('\u0000') || ctx.querystring.toLowerCase().includes('%00')) {
+    if (path.includes('\u0000') || ctx.querystring.includes('%00')) {
       throw errors.invalidParam('NUL characters are not allowed in the path or query');
     }
     await next();

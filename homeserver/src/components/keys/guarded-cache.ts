@@ -1,4 +1,5 @@
 import { LruCache } from '../../util/lru.js';
+import { pairKey } from '../../util/pair-key.js';
 
 /**
  * A bounded cache of values read from the database, safe against a write racing a read: a value
@@ -42,4 +43,4 @@ export class GuardedCache<V> {
   }
 }
 
-export const deviceKey = (userId: string, deviceId: string): string => `${userId}\u0000${deviceId}`;
+export const deviceKey = (userId: string, deviceId: string): string => pairKey(userId, deviceId);

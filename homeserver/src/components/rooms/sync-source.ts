@@ -16,6 +16,7 @@ import { HistoryVisibility } from './visibility.js';
 import { LruCache } from '../../util/lru.js';
 import type { RawJson } from '../../util/raw-json.js';
 import type { RecentEvents } from './recent-events.js';
+import { pairKey } from '../../util/pair-key.js';
 
 export interface MembershipRow {
   roomId: string;
@@ -312,7 +313,7 @@ export class RoomSyncSource {
    * ruleset (a new object) counts again from the read position.
    */
   async unreadCounts(roomId: string, userId: string, afterStream: number, upTo: number, rules: PushRuleset): Promise<{ notifications: number; highlights: number }> {
-    const key = `${roomId}\u0000${userId}`;
+    const key = pairKey(roomId, userId);
     const cached = this.unread.get(key);
     const reuse = cached && cached.after === afterStream && cached.rules === rules && cached.upTo <= upTo;
     const from = reuse ? cached.upTo : afterStream;
@@ -366,7 +367,7 @@ export class RoomSyncSource {
     // Kept while the room's state (a new map on every change) and its member rows stay the same.
     const state = (await this.current.info(roomId))?.state;
     const rows = await this.memberRows(roomId);
-    const key = `${roomId}\u0000${userId}`;
+    const key = pairKey(roomId, userId);
     const hit = this.pushContexts.get(key);
     if (hit && hit.state === state && hit.rows === rows) return hit.context;
     const context = await this.makePushContext(roomId, userId, rows);

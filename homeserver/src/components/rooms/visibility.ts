@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { StoredEvent } from './storage/events.js';
 import { LruCache } from '../../util/lru.js';
+import { pairKey } from '../../util/pair-key.js';
 
 const caches = new WeakMap<Knex, LruCache<string, HistoryVisibility>>();
 const generations = new WeakMap<Knex, Map<string, number>>();
@@ -21,7 +22,7 @@ export function invalidateVisibility(db: Knex, events: readonly StoredEvent[]): 
     const { type, state_key: key } = e.pdu;
     if (type === 'm.room.member' && key !== undefined) {
       bump(db, e.roomId);
-      cacheFor(db).delete(`${e.roomId}\u0000${key}`);
+      cacheFor(db).delete(pairKey(e.roomId, key));
     } else if (type === 'm.room.history_visibility' && key === '') {
       bump(db, e.roomId);
       // Every member's view of the room changes: clear what we hold for it.
@@ -74,7 +75,7 @@ export class HistoryVisibility {
    */
   static async load(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
     const cache = cacheFor(db);
-    const key = `${roomId}\u0000${userId}`;
+    const key = pairKey(roomId, userId);
     const hit = cache.get(key);
     if (hit) return hit;
     const generation = generationOf(db, roomId);
