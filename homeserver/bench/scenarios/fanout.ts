@@ -30,6 +30,8 @@ const FILTER = JSON.stringify({ room: { timeline: { limit: 500 } }, presence: { 
 interface Receiver {
   user: BenchUser;
   got: Map<number, number>;
+  /** Called with each message number the first time it arrives. */
+  onMessage?: (n: number) => void;
   duplicates: number;
   bytes: number;
   frames: number;
@@ -42,7 +44,10 @@ function collect(r: Receiver, body: any, roomId: string): void {
     const n = e.content?.n;
     if (typeof n !== 'number') continue;
     if (r.got.has(n)) r.duplicates++;
-    else r.got.set(n, now);
+    else {
+      r.got.set(n, now);
+      r.onMessage?.(n);
+    }
   }
 }
 
@@ -81,6 +86,37 @@ async function webSocket(base: string, user: BenchUser, roomId: string, since: s
   });
   ws.send(JSON.stringify({ since, filter: JSON.parse(FILTER) }));
   return r;
+}
+
+/**
+ * The server's fixed cost of one message to every member, free of how a load batches messages
+ * into responses: each message is sent only once every member has the one before (after a
+ * pause for their next requests to arrive). One core's worth of that cost bounds the rate the
+ * server can keep up with at all; the paced run's latency depends on how close it comes.
+ */
+async function lockstepRounds(pid: number, receivers: Receiver[], first: number, rounds: number, send: (n: number) => Promise<unknown>): Promise<Record<string, number>> {
+  let waiting = 0;
+  let done: (() => void) | undefined;
+  for (const r of receivers) r.onMessage = (n) => n >= first && --waiting === 0 && done?.();
+  const step = async (n: number): Promise<void> => {
+    waiting = receivers.length;
+    const all = new Promise<void>((res) => (done = res));
+    await send(n);
+    await all;
+    await new Promise((res) => setTimeout(res, 2));
+  };
+  for (let k = 0; k < 20; k++) await step(first + k);
+  const cpu0 = readCpuMs(pid);
+  const t0 = performance.now();
+  for (let k = 20; k < 20 + rounds; k++) await step(first + k);
+  const cpuMs = (readCpuMs(pid) - cpu0) / rounds;
+  return {
+    rounds,
+    server_cpu_ms_per_message: round(cpuMs, 2),
+    server_cpu_us_per_delivery: round((cpuMs * 1000) / receivers.length, 1),
+    ms_per_round: round((performance.now() - t0) / rounds, 2),
+    messages_per_s_one_core_allows: round(1000 / cpuMs, 0),
+  };
 }
 
 /**
@@ -130,6 +166,7 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
     while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
     let end = start;
     for (const r of receivers) for (const t of r.got.values()) if (t > end) end = t;
+    const lockstep = await lockstepRounds(server.pid, receivers, o.messages, 200, (n) => send(`l${n}`, { body: `lockstep ${n}`, n }));
     receivers.forEach((r) => r.stop());
 
     const latencies: number[] = [];
@@ -168,6 +205,7 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
       // Share of one core while sending (clock ticks of 10 ms, so about ±1%).
       cpu_share_while_sending: { server: round(serverCpuMs / 1000 / sendSeconds), clients_and_sender: round((benchCpu.user + benchCpu.system) / 1e6 / sendSeconds) },
       server_cpu_us_per_response: round((serverCpuMs * 1000) / Math.max(1, framesWhileSending), 1),
+      lockstep,
       lost,
       duplicates,
       server_rss_peak_mb: round(server.rss() / 1048576, 1),
