@@ -146,24 +146,57 @@ export function signJson<T extends object>(
   return { ...obj, signatures } as T & { signatures: Signatures };
 }
 
+/** One Ed25519 check: the raw 32-byte public key, the signed bytes and the 64-byte signature. */
+export interface SignatureJob {
+  publicKey: Buffer;
+  data: Buffer;
+  signature: Buffer;
+}
+
+/**
+ * What checking `obj`'s signature by `signingName` with `keyId` comes down to, ready to verify
+ * here (verifyJob) or on another thread; undefined when it could not verify whatever the bytes
+ * (no such signature, an unknown algorithm, a malformed key or signature, no canonical encoding).
+ */
+export function jsonSignatureJob(obj: object, signingName: string, keyId: string, publicKeyBase64: string): SignatureJob | undefined {
+  if (!keyId.startsWith(ED25519_PREFIX) || keyId.length === ED25519_PREFIX.length) return undefined;
+  const signatures = (obj as Record<string, unknown>)['signatures'];
+  if (!isRecord(signatures)) return undefined;
+  const forName = ownField(signatures, signingName);
+  if (!isRecord(forName)) return undefined;
+  const signatureBase64 = ownField(forName, keyId);
+  if (typeof signatureBase64 !== 'string' || typeof publicKeyBase64 !== 'string') return undefined;
+  let publicKey: Buffer;
+  let signature: Buffer;
+  let data: Buffer;
+  try {
+    publicKey = decodeBase64(publicKeyBase64);
+    signature = decodeBase64(signatureBase64);
+    data = canonicalJsonBytes(signedPart(obj));
+  } catch {
+    return undefined;
+  }
+  if (publicKey.length !== KEY_BYTES || signature.length !== SIGNATURE_BYTES) return undefined;
+  return { publicKey, data, signature };
+}
+
+/** Verifies a prepared check on this thread. */
+export function verifyJob(job: SignatureJob): boolean {
+  const key = publicKeyObject(encodeBase64(job.publicKey));
+  if (key === undefined) return false;
+  try {
+    return verify(null, job.data, key, job.signature);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether `obj` carries a valid signature by `signingName` with `keyId` (appendix "Checking for a
  * Signature"). Missing signatures, unknown algorithms and values without a canonical encoding all
  * give false.
  */
 export function verifyJson(obj: object, signingName: string, keyId: string, publicKeyBase64: string): boolean {
-  if (!keyId.startsWith(ED25519_PREFIX) || keyId.length === ED25519_PREFIX.length) return false;
-  const signatures = (obj as Record<string, unknown>)['signatures'];
-  if (!isRecord(signatures)) return false;
-  const forName = ownField(signatures, signingName);
-  if (!isRecord(forName)) return false;
-  const signature = ownField(forName, keyId);
-  if (typeof signature !== 'string') return false;
-  let bytes: Buffer;
-  try {
-    bytes = canonicalJsonBytes(signedPart(obj));
-  } catch {
-    return false;
-  }
-  return verifyBytes(publicKeyBase64, bytes, signature);
+  const job = jsonSignatureJob(obj, signingName, keyId, publicKeyBase64);
+  return job !== undefined && verifyJob(job);
 }

@@ -1,10 +1,11 @@
-import { verifyJson } from '../../../core/signing.js';
+import { jsonSignatureJob, type SignatureJob } from '../../../core/signing.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { Logger } from '../../../log/logger.js';
 import { LruCache } from '../../../util/lru.js';
 import type { KnownKey, RemoteKeyStore } from '../storage/remote-keys.js';
 import { SingleFlight } from '../ttl-cache.js';
 import type { ServerKeys } from './server-keys.js';
+import { signaturePool } from './signature-pool.js';
 
 /** One signed object to check: `json` must carry a valid signature of `serverName` made at `atTs`. */
 export interface SignedItem {
@@ -102,7 +103,22 @@ export class KeyRing {
     await this.ensure(wanted);
     const keysByServer = new Map<string, Map<string, KnownKey>>();
     await Promise.all([...wanted.keys()].map(async (s) => keysByServer.set(s, await this.known(s))));
-    return items.map((item) => this.check(item, keysByServer.get(item.serverName)));
+    const plans = items.map((item) => this.plan(item, keysByServer.get(item.serverName)));
+    const oks = await signaturePool.verify(plans.flatMap((p) => p.checks.flatMap((c) => (c.job ? [c.job] : []))));
+    let at = 0;
+    return plans.map((plan, i) => {
+      const item = items[i]!;
+      let verified = 0;
+      let failed: string | undefined;
+      for (const c of plan.checks) {
+        const ok = c.job !== undefined && oks[at++] === true;
+        if (!ok) failed ??= c.keyId;
+        else verified++;
+      }
+      if (failed !== undefined) return { ok: false, error: `the signature of ${item.serverName} with ${failed} does not verify` };
+      if (verified > 0) return { ok: true };
+      return { ok: false, error: `no signature of ${item.serverName} by a known key valid at ${item.atTs}` };
+    });
   }
 
   /** The public key `keyId` of `serverName` if it is valid at `atTs` (fetching when needed). */
@@ -131,19 +147,19 @@ export class KeyRing {
     return keys;
   }
 
-  private check(item: SignedItem, keys: Map<string, KnownKey> | undefined): SignatureCheck {
+  /**
+   * The signature checks an item needs: one per signature by a key we hold that is valid at the
+   * item's time (others are skipped, as the spec asks). A check without a job cannot verify.
+   */
+  private plan(item: SignedItem, keys: Map<string, KnownKey> | undefined): { checks: Array<{ keyId: string; job: SignatureJob | undefined }> } {
     const enforce = item.enforceKeyValidity !== false;
-    let verified = 0;
+    const checks: Array<{ keyId: string; job: SignatureJob | undefined }> = [];
     for (const keyId of signingKeyIds(item.json, item.serverName)) {
       const key = keys?.get(keyId);
       if (!key || !keyValidAt(key, item.atTs, enforce)) continue;
-      if (!verifyJson(item.json, item.serverName, keyId, key.publicKey)) {
-        return { ok: false, error: `the signature of ${item.serverName} with ${keyId} does not verify` };
-      }
-      verified++;
+      checks.push({ keyId, job: jsonSignatureJob(item.json, item.serverName, keyId, key.publicKey) });
     }
-    if (verified > 0) return { ok: true };
-    return { ok: false, error: `no signature of ${item.serverName} by a known key valid at ${item.atTs}` };
+    return { checks };
   }
 
   /** Fetches what the cache lacks: per server, key IDs and the latest time each must be valid at. */
