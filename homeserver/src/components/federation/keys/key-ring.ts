@@ -6,6 +6,10 @@ import type { KnownKey, RemoteKeyStore } from '../storage/remote-keys.js';
 import { SingleFlight } from '../ttl-cache.js';
 import type { ServerKeys } from './server-keys.js';
 import { signaturePool } from './signature-pool.js';
+import { yieldToEventLoop } from '../../../core/state-res/store.js';
+
+/** Items encoded between two turns of the event loop. */
+const YIELD_EVERY = 256;
 
 /** One signed object to check: `json` must carry a valid signature of `serverName` made at `atTs`. */
 export interface SignedItem {
@@ -103,7 +107,12 @@ export class KeyRing {
     await this.ensure(wanted);
     const keysByServer = new Map<string, Map<string, KnownKey>>();
     await Promise.all([...wanted.keys()].map(async (s) => keysByServer.set(s, await this.known(s))));
-    const plans = items.map((item) => this.plan(item, keysByServer.get(item.serverName)));
+    const plans: Array<ReturnType<KeyRing['plan']>> = [];
+    for (const item of items) {
+      // Encoding a batch of thousands of events takes a while: let other work in between.
+      if (plans.length > 0 && plans.length % YIELD_EVERY === 0) await yieldToEventLoop();
+      plans.push(this.plan(item, keysByServer.get(item.serverName)));
+    }
     const oks = await signaturePool.verify(plans.flatMap((p) => p.checks.flatMap((c) => (c.job ? [c.job] : []))));
     let at = 0;
     return plans.map((plan, i) => {

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { verifyJob, type SignatureJob } from '../../../core/signing.js';
+import { yieldToEventLoop } from '../../../core/state-res/store.js';
 
 /**
  * The worker's whole program (CommonJS, started with `eval`: no file to find whether the server
@@ -149,7 +150,7 @@ export class SignaturePool {
     const onThisThread = async (): Promise<void> => {
       for (let r = take(ownChunk); r; r = take(ownChunk)) {
         here(r[0], r[1]);
-        await new Promise((res) => setImmediate(res));
+        await yieldToEventLoop();
       }
     };
     await Promise.all([...this.workers.map(viaWorker), onThisThread()]);

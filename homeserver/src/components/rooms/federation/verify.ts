@@ -8,6 +8,7 @@ import { redact } from '../../../core/redaction.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import type { FederationApi, SignedItem } from '../../federation/api.js';
 import { serverOf } from '../hosts.js';
+import { yieldToEventLoop } from '../../../core/state-res/store.js';
 
 /** A PDU from another server after format, signature and hash checks. */
 export interface CheckedPdu {
@@ -45,6 +46,8 @@ export async function verifyPdus(
   const pending: Array<{ index: number; pdu: PDU; eventId: string; redacted: Record<string, unknown>; items: SignedItem[] }> = [];
   for (const value of values) {
     const index = results.length;
+    // Thousands of events (a join's state) take seconds to check: let other work in between.
+    if (index > 0 && index % 256 === 0) await yieldToEventLoop();
     // `unsigned` is the sender's local data: never trusted, never hashed, never kept.
     const copy = isJsonObject(value) ? { ...value } : value;
     if (isJsonObject(copy)) delete copy['unsigned'];
@@ -69,7 +72,8 @@ export async function verifyPdus(
   }
   const checks = await federation.verifySignatures(pending.flatMap((p) => p.items));
   let at = 0;
-  for (const p of pending) {
+  for (const [n, p] of pending.entries()) {
+    if (n > 0 && n % 256 === 0) await yieldToEventLoop();
     const mine = checks.slice(at, at + p.items.length);
     at += p.items.length;
     const failed = mine.find((c) => !c.ok);
