@@ -16,6 +16,10 @@ import { HistoryVisibility } from './visibility.js';
 import { LruCache } from '../../util/lru.js';
 import type { RawJson } from '../../util/raw-json.js';
 import type { RecentEvents } from './recent-events.js';
+import { MemberRows } from './member-rows.js';
+import { statePositions, type StatePosition } from './storage/state-positions.js';
+import { Coalescer } from '../../util/coalesce.js';
+import { groupBy } from '../../util/group-by.js';
 
 export interface MembershipRow {
   roomId: string;
@@ -54,7 +58,7 @@ export class RoomSyncSource {
   /** The newest stream position in recentJoins: a sync from at or after it has no joins to look for. */
   private latestJoin = Number.NEGATIVE_INFINITY;
   /** Per room: the members a summary is made of (dropped on any membership event of the room). */
-  private readonly summaryRows = new LruCache<string, ReadonlyArray<{ user_id: string; membership: string }>>(10_000);
+  private readonly members: MemberRows;
 
   constructor(
     private readonly db: Knex,
@@ -65,6 +69,7 @@ export class RoomSyncSource {
     private readonly recent: RecentEvents,
   ) {
     this.joinsCompleteFrom = recent.startPosition;
+    this.members = new MemberRows(db);
   }
 
   /** A user's memberships; cached until a member event for the user is persisted. */
@@ -95,7 +100,7 @@ export class RoomSyncSource {
           this.latestJoin = Math.max(this.latestJoin, e.streamOrdering);
           if (this.recentJoins.length > 20_000) this.joinsCompleteFrom = this.recentJoins.splice(0, 5_000).at(-1)!.stream;
         }
-        this.summaryRows.delete(e.roomId);
+        this.members.forget(e.roomId);
         this.membershipGeneration++;
         this.membershipCache.delete(e.pdu.state_key);
       }
@@ -201,18 +206,23 @@ export class RoomSyncSource {
 
   /** The room's state just after stream position `at` (the state after the newest event at or before it). */
   async stateMapAt(roomId: string, at: number): Promise<StateMap> {
-    const accepted = () =>
-      this.db('events').where('room_id', roomId).andWhere('outlier', false).whereNull('rejected_reason').andWhere('soft_failed', false).whereNotNull('state_after');
-    const [row, latest] = (await Promise.all([
-      accepted().select('state_after', 'stream_ordering').andWhere('stream_ordering', '<=', at).orderBy('stream_ordering', 'desc').first(),
-      accepted().max({ m: 'stream_ordering' }).first(),
-    ])) as [{ state_after: number | null; stream_ordering: number } | undefined, { m: number | null } | undefined];
-    if (!row || row.state_after === null) return new Map();
+    const p = await this.positions.load(`${roomId}\u0000${at}`, { roomId, at });
+    if (!p) return new Map();
     // At the room's newest event the state is the resolved current state, which after a fork of
     // the DAG (federation) is not the state after any one event.
-    if (latest?.m !== null && latest?.m !== undefined && Number(latest.m) === Number(row.stream_ordering)) return this.currentStateMap(roomId);
-    return this.groups.get(Number(row.state_after));
+    if (p.latest === p.stream) return this.currentStateMap(roomId);
+    return this.groups.get(p.stateAfter);
   }
+
+  /** State positions that concurrent readers (the rooms of one sync) ask for, one query per position. */
+  private readonly positions = new Coalescer<{ roomId: string; at: number }, StatePosition>(async (wanted) => {
+    const out = new Map<string, StatePosition>();
+    for (const same of groupBy(wanted.values(), (w) => String(w.at)).values()) {
+      const at = same[0]!.at;
+      for (const [roomId, p] of await statePositions(this.db, same.map((w) => w.roomId), at)) out.set(`${roomId}\u0000${at}`, p);
+    }
+    return out;
+  });
 
   /** The state before a timeline event (what a timeline starting there is shown on top of). */
   async stateBefore(e: StoredEvent): Promise<StateMap> {
@@ -293,16 +303,8 @@ export class RoomSyncSource {
   }
 
   /** The room's members (joined, invited, left, banned); cached until a membership of the room changes. */
-  private async memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
-    let rows = this.summaryRows.get(roomId);
-    if (!rows) {
-      rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
-        user_id: string;
-        membership: string;
-      }>;
-      this.summaryRows.set(roomId, rows);
-    }
-    return rows;
+  private memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
+    return this.members.get(roomId);
   }
 
   /**
