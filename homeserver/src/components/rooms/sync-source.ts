@@ -19,6 +19,8 @@ import type { RecentEvents } from './recent-events.js';
 import { MemberRows } from './member-rows.js';
 import { statePositions, type StatePosition } from './storage/state-positions.js';
 import { Coalescer } from '../../util/coalesce.js';
+import { unreadCandidates } from './storage/unread-candidates.js';
+import { countNotifying } from './unread-count.js';
 import { groupBy } from '../../util/group-by.js';
 
 export interface MembershipRow {
@@ -361,6 +363,58 @@ export class RoomSyncSource {
       cached.rules = rules;
     } else this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
+  }
+
+  /**
+   * unreadCounts for many rooms of one user, with the same results and the same cache. A room
+   * whose new events are all in memory goes through unreadCounts; the rest, whose events
+   * unreadCounts would read with a query each (after a restart, from a read position older than
+   * that, or not in the event cache), are read with one query for all of them.
+   */
+  async unreadCountsMany(
+    rooms: ReadonlyArray<{ roomId: string; after: number }>,
+    userId: string,
+    upTo: number,
+    rules: PushRuleset,
+  ): Promise<Map<string, { notifications: number; highlights: number }>> {
+    const out = new Map<string, { notifications: number; highlights: number }>();
+    const fromDatabase: Array<{ roomId: string; after: number; from: number; notifications: number; highlights: number }> = [];
+    const inMemory: Array<{ roomId: string; after: number }> = [];
+    for (const room of rooms) {
+      const prior = this.unread.get(`${room.roomId}\u0000${userId}`);
+      const counted = prior !== undefined && prior.after === room.after && prior.rules === rules && prior.upTo <= upTo ? prior : undefined;
+      const from = counted?.upTo ?? room.after;
+      const ids = upTo > from ? this.recent.range(room.roomId, from, upTo) : [];
+      // Events not loaded yet are cheaper to count from the database's JSON than to load into the
+      // event cache (a first sync would push out the very events its timelines show). The cache
+      // drops the oldest first, so a range whose oldest event is there is there as a whole.
+      if (ids && (ids.length === 0 || this.events.peek(ids[0]!) !== undefined)) inMemory.push(room);
+      else fromDatabase.push({ ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 });
+    }
+    const [candidates] = await Promise.all([
+      unreadCandidates(
+        this.db,
+        fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })),
+        userId,
+        upTo,
+      ),
+      ...inMemory.map(async (r) => out.set(r.roomId, await this.unreadCounts(r.roomId, userId, r.after, upTo, rules))),
+    ]);
+    await Promise.all(
+      fromDatabase.map(async (r) => {
+        const pdus = candidates.get(r.roomId) ?? [];
+        const added = pdus.length === 0 ? { notifications: 0, highlights: 0 } : countNotifying(rules, pdus, await this.pushContext(r.roomId, userId));
+        const counts = { notifications: r.notifications + added.notifications, highlights: r.highlights + added.highlights };
+        const entry = { after: r.after, upTo, ...counts, rules };
+        const key = `${r.roomId}\u0000${userId}`;
+        const prior = this.unread.get(key);
+        // In place, as unreadCounts does: no new entry per member per message.
+        if (prior) Object.assign(prior, entry);
+        else this.unread.set(key, entry);
+        out.set(r.roomId, counts);
+      }),
+    );
+    return out;
   }
 
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */
