@@ -1,5 +1,4 @@
 import type { JsonObject } from '../../core/json.js';
-import type { PushRuleset } from '../../core/push-rules/defaults.js';
 import type { StoredEvent } from '../rooms/storage/events.js';
 import type { MembershipRow, TimelineSlice } from '../rooms/sync-source.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
@@ -62,51 +61,59 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   const joinedList = [...joinedRooms].filter((r) => roomIncluded(filter, r));
   const withEvents = since ? await src.roomsWithEvents(joinedList, since.events, to.events) : new Set(joinedList);
   const receipts = await deps.receipts.forRooms(joinedList, since?.receipts ?? 0, to.receipts, userId);
-  let readPositions: Map<string, number> | undefined;
-  let pushRules: PushRuleset | undefined;
 
-  const join: JsonObject = {};
+  const changedRooms: Array<{ m: MembershipRow; typing: string[] | undefined; fresh: boolean }> = [];
   for (const m of memberships.filter((x) => x.membership === 'join' && roomIncluded(filter, x.roomId))) {
     const newlyJoined = since !== undefined && m.streamOrdering > since.events;
     const typing = deps.typing.changedSince(m.roomId, typingSince);
     const changed = !since || newlyJoined || withEvents.has(m.roomId) || typing !== undefined || receipts.has(m.roomId) || roomAccountData.has(m.roomId) || req.fullState;
-    if (!changed) continue;
-    const fresh = !since || newlyJoined || req.fullState;
-    const room = await joinedRoom(deps, req, filter, m, fresh ? undefined : since, to, limit, tFilter);
-    if (!room) continue;
+    if (changed) changedRooms.push({ m, typing, fresh: !since || newlyJoined || req.fullState });
+  }
+  const notJoined = memberships.filter((m) => m.membership !== 'join' && roomIncluded(filter, m.roomId) && (!since || m.streamOrdering > since.events));
+  /** A room the user is invited to, knocking on, or has left, as its section shows it; undefined when not shown. */
+  const otherRoom = async (m: MembershipRow): Promise<{ kind: 'invite' | 'knock' | 'leave'; room: JsonObject } | undefined> => {
+    if (m.membership === 'invite' || m.membership === 'knock') {
+      const member = (await src.getEvents([m.eventId])).get(m.eventId);
+      const stripped = await src.strippedState(m.roomId, member);
+      return m.membership === 'invite' ? { kind: 'invite', room: { invite_state: { events: stripped } } } : { kind: 'knock', room: { knock_state: { events: stripped } } };
+    }
+    if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
+      // A first sync shows left rooms only when asked; later syncs show the leaving itself.
+      if (!since && !filter.room?.include_leave) return undefined;
+      const room = await leftRoom(deps, req, filter, m, since, limit, tFilter);
+      return room && { kind: 'leave', room };
+    }
+    return undefined;
+  };
+  // All rooms at once: the reads of each step of building a room join into one query for all of
+  // them (rooms/), where one room after the other cost a round trip per room and step.
+  const [built, counts, sections] = await Promise.all([
+    Promise.all(changedRooms.map(({ m, fresh }) => joinedRoom(deps, req, filter, m, fresh ? undefined : since, to, limit, tFilter))),
+    // Read positions and push rules are needed only when some room is.
+    changedRooms.length === 0 ? new Map<string, { notifications: number; highlights: number }>() : countUnread(deps, userId, joinedList, changedRooms, to.events),
+    Promise.all(notJoined.map(otherRoom)),
+  ]);
+  const join: JsonObject = {};
+  changedRooms.forEach(({ m, typing }, i) => {
+    const room = built[i];
+    if (!room) return;
     const ephemeral: JsonObject[] = [];
     if (typing !== undefined && typeAllowed(filter.room?.ephemeral, 'm.typing')) ephemeral.push({ type: 'm.typing', content: { user_ids: typing } });
     const receipt = receipts.get(m.roomId);
     if (receipt && typeAllowed(filter.room?.ephemeral, 'm.receipt')) ephemeral.push({ type: 'm.receipt', content: receipt });
     room.ephemeral = { events: ephemeral };
     room.account_data = { events: roomAccountData.get(m.roomId) ?? [] };
-    // Read positions and push rules are needed only once some room is in the response.
-    readPositions ??= await deps.receipts.readPosition(userId, joinedList);
-    pushRules ??= await deps.pushRules.forUser(userId);
-    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, to.events, pushRules);
-    room.unread_notifications = { notification_count: counts.notifications, highlight_count: counts.highlights };
+    const c = counts.get(m.roomId)!;
+    room.unread_notifications = { notification_count: c.notifications, highlight_count: c.highlights };
     join[m.roomId] = room;
-  }
-
+  });
   const invite: JsonObject = {};
   const knock: JsonObject = {};
   const leave: JsonObject = {};
-  for (const m of memberships) {
-    if (!roomIncluded(filter, m.roomId)) continue;
-    const changedSince = !since || m.streamOrdering > since.events;
-    if (!changedSince) continue;
-    if (m.membership === 'invite' || m.membership === 'knock') {
-      const member = (await src.getEvents([m.eventId])).get(m.eventId);
-      const stripped = await src.strippedState(m.roomId, member);
-      if (m.membership === 'invite') invite[m.roomId] = { invite_state: { events: stripped } };
-      else knock[m.roomId] = { knock_state: { events: stripped } };
-    } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
-      // A first sync shows left rooms only when asked; later syncs show the leaving itself.
-      if (!since && !filter.room?.include_leave) continue;
-      const room = await leftRoom(deps, req, filter, m, since, limit, tFilter);
-      if (room) leave[m.roomId] = room;
-    }
-  }
+  notJoined.forEach((m, i) => {
+    const section = sections[i];
+    if (section) ({ invite, knock, leave })[section.kind][m.roomId] = section.room;
+  });
 
   const presence: JsonObject[] = [];
   if (deps.presence.enabled && typeAllowed(filter.presence, 'm.presence')) {
@@ -155,6 +162,23 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
     globalAccountData.length === 0 &&
     !extensionNews;
   return { body, next: to, empty, joinedRooms };
+}
+
+/** Unread counts of the rooms, after the user's read position in each (their joining, before any receipt). */
+async function countUnread(
+  deps: SyncDeps,
+  userId: string,
+  joinedList: readonly string[],
+  rooms: ReadonlyArray<{ m: MembershipRow }>,
+  upTo: number,
+): Promise<Map<string, { notifications: number; highlights: number }>> {
+  const [readPositions, pushRules] = await Promise.all([deps.receipts.readPosition(userId, joinedList), deps.pushRules.forUser(userId)]);
+  return deps.rooms.sync.unreadCountsMany(
+    rooms.map(({ m }) => ({ roomId: m.roomId, after: readPositions.get(m.roomId) ?? m.streamOrdering })),
+    userId,
+    upTo,
+    pushRules,
+  );
 }
 
 async function stateEvents(
