@@ -216,13 +216,14 @@ export class RoomSyncSource {
     return this.groups.get(p.stateAfter);
   }
 
-  /** State positions that concurrent readers (the rooms of one sync) ask for, one query per position. */
+  /** State positions that concurrent readers (the rooms of one sync) ask for, one query per stream position. */
   private readonly positions = new Coalescer<{ roomId: string; at: number }, StatePosition>(async (wanted) => {
     const out = new Map<string, StatePosition>();
-    for (const same of groupBy(wanted.values(), (w) => String(w.at)).values()) {
+    const positions = [...groupBy(wanted.values(), (w) => String(w.at)).values()].map(async (same) => {
       const at = same[0]!.at;
       for (const [roomId, p] of await statePositions(this.db, same.map((w) => w.roomId), at)) out.set(`${roomId}\u0000${at}`, p);
-    }
+    });
+    await Promise.all(positions);
     return out;
   });
 

@@ -223,8 +223,7 @@ async function timelineWithState(
   const timeline = await src.timeline(roomId, req.userId, since?.events ?? 0, end, limit, tFilter);
   if (!withState || (since && !timeline.limited)) return { timeline, state: [] };
   const first = timeline.events[0];
-  const startState = first ? await src.stateBefore(first) : await src.stateMapAt(roomId, end);
-  const base = since ? await src.stateMapAt(roomId, since.events) : undefined;
+  const [startState, base] = await Promise.all([first ? src.stateBefore(first) : src.stateMapAt(roomId, end), since ? src.stateMapAt(roomId, since.events) : undefined]);
   return { timeline, state: await stateEvents(deps, roomId, req.userId, timeline.events, filter, startState, base) };
 }
 
@@ -239,29 +238,38 @@ async function joinedRoom(
   tFilter: ReturnType<typeof timelineFilter>,
 ): Promise<JsonObject | undefined> {
   const src = deps.rooms.sync;
-  const rv = await src.version(m.roomId);
-  if (!rv) return undefined;
-  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, to.events, limit, tFilter, !req.useStateAfter);
-  const room: JsonObject = {};
   const viewer = { userId: req.userId, deviceId: req.deviceId };
+  // Reads that do not need each other go side by side: cold, each is a round trip (one for all rooms).
+  const [rv, { timeline, state }, stateAfter] = await Promise.all([
+    src.version(m.roomId),
+    timelineWithState(deps, req, filter, m.roomId, since, to.events, limit, tFilter, !req.useStateAfter),
+    req.useStateAfter ? stateAfterEvents(deps, req, filter, m.roomId, since, to) : undefined,
+  ]);
+  if (!rv) return undefined;
+  const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
+  const [stateJson, timelineJson, summary] = await Promise.all([
+    src.format(stateAfter ?? state, rv, viewer),
+    src.formatJson(timeline.events, rv, viewer),
+    membersChanged ? src.summary(m.roomId, req.userId) : undefined,
+  ]);
+  const room: JsonObject = {};
   if (req.useStateAfter) {
-    // State at the end of the timeline, as a change against what the client already has.
-    const endState = await src.stateMapAt(m.roomId, to.events);
-    const base = since ? await src.stateMapAt(m.roomId, since.events) : undefined;
-    const events = await stateEvents(deps, m.roomId, req.userId, [], filter, endState, base);
-    room.state_after = { events: await src.format(events, rv, viewer) };
+    room.state_after = { events: stateJson };
     // matrix-js-sdk (MSC4222 era) reads only the unstable key; without it the room's state is lost.
     if (req.unstableStateAfter) room['org.matrix.msc4222.state_after'] = room.state_after;
   } else {
-    room.state = { events: await src.format(state, rv, viewer) };
+    room.state = { events: stateJson };
   }
-  room.timeline = { events: embedRaw(await src.formatJson(timeline.events, rv, viewer)), limited: timeline.limited, prev_batch: timeline.prevBatch };
-  const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
-  if (membersChanged) {
-    const s = await src.summary(m.roomId, req.userId);
-    room.summary = { 'm.heroes': s.heroes, 'm.joined_member_count': s.joined, 'm.invited_member_count': s.invited };
-  }
+  room.timeline = { events: embedRaw(timelineJson), limited: timeline.limited, prev_batch: timeline.prevBatch };
+  if (summary) room.summary = { 'm.heroes': summary.heroes, 'm.joined_member_count': summary.joined, 'm.invited_member_count': summary.invited };
   return room;
+}
+
+/** State at the end of the timeline, as a change against what the client already has (use_state_after). */
+async function stateAfterEvents(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, roomId: string, since: SyncPositions | undefined, to: SyncPositions): Promise<StoredEvent[]> {
+  const src = deps.rooms.sync;
+  const [endState, base] = await Promise.all([src.stateMapAt(roomId, to.events), since ? src.stateMapAt(roomId, since.events) : undefined]);
+  return stateEvents(deps, roomId, req.userId, [], filter, endState, base);
 }
 
 async function leftRoom(
@@ -274,14 +282,14 @@ async function leftRoom(
   tFilter: ReturnType<typeof timelineFilter>,
 ): Promise<JsonObject | undefined> {
   const src = deps.rooms.sync;
-  const rv = await src.version(m.roomId);
-  if (!rv) return undefined;
   // History ends where the user left.
-  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, m.streamOrdering, limit, tFilter, true);
+  const [rv, { timeline, state }] = await Promise.all([src.version(m.roomId), timelineWithState(deps, req, filter, m.roomId, since, m.streamOrdering, limit, tFilter, true)]);
+  if (!rv) return undefined;
   const viewer = { userId: req.userId, deviceId: req.deviceId };
+  const [stateJson, timelineJson] = await Promise.all([src.format(state, rv, viewer), src.format(timeline.events, rv, viewer)]);
   return {
-    state: { events: await src.format(state, rv, viewer) },
-    timeline: { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch },
+    state: { events: stateJson },
+    timeline: { events: timelineJson, limited: timeline.limited, prev_batch: timeline.prevBatch },
     account_data: { events: [] },
   };
 }
