@@ -157,10 +157,13 @@ export class RoomSyncSource {
       let end = ids.length;
       let limited = false;
       const page = Math.max(limit, 1) * 2;
+      // First just one more than the limit, which settles it when all are kept, as they usually are.
+      let size = limit + 1;
       while (end > 0 && !limited) {
-        const chunk = ids.slice(Math.max(0, end - page), end);
+        const chunk = ids.slice(Math.max(0, end - size), end);
         end -= chunk.length;
         limited = pickNewest(chunk, await this.events.getMany(chunk), keep, limit, picked);
+        size = page;
       }
       return newestFirstSlice(picked, limited, to);
     }
@@ -168,18 +171,28 @@ export class RoomSyncSource {
     let cursor = to;
     let limited = false;
     // Scan newest first in pages until enough visible events are found or the range ends.
+    const pageSize = Math.max(limit, 1) * 2;
     for (let page = 0; page < 20; page++) {
-      const batch = await this.events.byStreamOrdering(roomId, from, cursor, Math.max(limit, 1) * 2, 'desc');
-      for (const e of batch) {
-        cursor = e.streamOrdering - 1;
-        if (!keep(e)) continue;
-        if (picked.length >= limit) {
-          limited = true;
-          break;
+      const ids = await this.events.idsByStreamOrdering(roomId, from, cursor, pageSize, 'desc');
+      // The newest one more than the limit still needs first; the rest of the page only when some
+      // of those were not kept.
+      const needed = limit + 1 - picked.length;
+      for (const part of [ids.slice(0, needed), ids.slice(needed)]) {
+        if (limited || part.length === 0) break;
+        const loaded = await this.events.getMany(part);
+        for (const id of part) {
+          const e = loaded.get(id);
+          if (!e) continue;
+          cursor = e.streamOrdering - 1;
+          if (!keep(e)) continue;
+          if (picked.length >= limit) {
+            limited = true;
+            break;
+          }
+          picked.push(e);
         }
-        picked.push(e);
       }
-      if (limited || batch.length < Math.max(limit, 1) * 2 || cursor <= from) break;
+      if (limited || ids.length < pageSize || cursor <= from) break;
     }
     if (!limited && picked.length >= limit && cursor > from) limited = true;
     picked.reverse();

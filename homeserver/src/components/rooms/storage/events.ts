@@ -126,7 +126,7 @@ export type NewEventRow = Omit<StoredEvent, 'depth' | 'outlier' | 'rejectedReaso
   softFailed?: boolean;
 };
 
-/** A page of a room's timeline events by stream position (see byStreamOrdering). */
+/** A page of a room's timeline events by stream position (see idsByStreamOrdering). */
 interface PageQuery {
   room: string;
   fromExclusive: number;
@@ -142,7 +142,7 @@ export class EventStore {
   private readonly cache = new LruCache<string, StoredEvent>(20_000);
   /** Misses of concurrent readers (the rooms of one sync) in one query. */
   private readonly byId = new Coalescer<string, StoredEvent>((ids) => this.load([...ids.keys()]));
-  /** Stream-ordered pages of concurrent readers, one query per distinct range. */
+  /** Stream-ordered pages of concurrent readers (the rooms of one sync), one query per distinct range. */
   private readonly pages = new Coalescer<PageQuery, string[]>((queries) => this.loadPages(queries));
 
   constructor(private readonly db: Knex) {}
@@ -179,13 +179,13 @@ export class EventStore {
     return (await this.getMany([id])).get(id);
   }
 
-  /** Rows in a room by stream position, for sync and for mapping stream tokens. */
-  async byStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<StoredEvent[]> {
+  /**
+   * The IDs of a room's timeline events by stream position, for sync: the events themselves
+   * usually sit in the cache already (they were just written), and a reader may need only some.
+   */
+  async idsByStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<string[]> {
     const query = { room, fromExclusive, toInclusive, limit, direction };
-    const ids = (await this.pages.load(pageKey(query), query)) ?? [];
-    // IDs only: the events themselves usually sit in the cache already (they were just written).
-    const loaded = await this.getMany(ids);
-    return ids.map((id) => loaded.get(id)).filter((e): e is StoredEvent => e !== undefined);
+    return (await this.pages.load(pageKey(query), query)) ?? [];
   }
 
   /** The event IDs of each page asked for; pages of many rooms over the same range go in one query. */
