@@ -6,8 +6,9 @@ import { groupBy } from '../../../util/group-by.js';
 const MAX_CANDIDATES = 1000;
 
 /**
- * For each room, the accepted timeline events of others in (after, upTo], oldest first and at
- * most 1000: what push rules decide a user's unread counts from. One query for all the rooms.
+ * For each room, the accepted timeline events of others in (after, upTo], the oldest 1000 at
+ * most, in no order: what push rules decide a user's unread counts from (ordering all of them
+ * took a sort on disk). One query for all the rooms.
  */
 export async function unreadCandidates(db: Knex, rooms: ReadonlyArray<{ roomId: string; after: number }>, userId: string, upTo: number): Promise<Map<string, PDU[]>> {
   if (rooms.length === 0) return new Map();
@@ -15,12 +16,11 @@ export async function unreadCandidates(db: Knex, rooms: ReadonlyArray<{ roomId: 
     `SELECT r.room_id, c.json
      FROM jsonb_to_recordset(?::jsonb) AS r(room_id text, after bigint)
      CROSS JOIN LATERAL (
-       SELECT json, stream_ordering FROM events
+       SELECT json FROM events
        WHERE room_id = r.room_id AND stream_ordering > r.after AND stream_ordering <= ?
          AND NOT outlier AND rejected_reason IS NULL AND NOT soft_failed AND sender <> ?
        ORDER BY stream_ordering LIMIT ?
-     ) c
-     ORDER BY r.room_id, c.stream_ordering`,
+     ) c`,
     [JSON.stringify(rooms.map((r) => ({ room_id: r.roomId, after: r.after }))), upTo, userId, MAX_CANDIDATES],
   )) as { rows: Array<{ room_id: string; json: string }> };
   const out = new Map<string, PDU[]>();
