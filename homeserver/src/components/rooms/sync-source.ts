@@ -398,20 +398,15 @@ export class RoomSyncSource {
       const prior = this.unread.get(`${room.roomId}\u0000${userId}`);
       const counted = prior !== undefined && prior.after === room.after && prior.rules === rules && prior.upTo <= upTo ? prior : undefined;
       const from = counted?.upTo ?? room.after;
-      const ids = upTo > from ? this.recent.range(room.roomId, from, upTo) : [];
+      const oldest = upTo > from ? this.recent.oldestIn(room.roomId, from, upTo) : null;
       // Events not loaded yet are cheaper to count from the database's JSON than to load into the
       // event cache (a first sync would push out the very events its timelines show). The cache
       // drops the oldest first, so a range whose oldest event is there is there as a whole.
-      if (ids && (ids.length === 0 || this.events.peek(ids[0]!) !== undefined)) inMemory.push(room);
+      if (oldest === null || (oldest !== undefined && this.events.peek(oldest) !== undefined)) inMemory.push(room);
       else fromDatabase.push({ ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 });
     }
     const [candidates] = await Promise.all([
-      unreadCandidates(
-        this.db,
-        fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })),
-        userId,
-        upTo,
-      ),
+      fromDatabase.length === 0 ? new Map<string, PDU[]>() : unreadCandidates(this.db, fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })), userId, upTo),
       ...inMemory.map(async (r) => out.set(r.roomId, await this.unreadCounts(r.roomId, userId, r.after, upTo, rules))),
     ]);
     await Promise.all(
