@@ -44,6 +44,11 @@ export interface BenchServer {
   output(): string;
   /** Errors the server logged (level error and up), each shortened to its start and end. */
   errors(): string[];
+  /**
+   * Stops the server process and starts a new one on the same database, data folder and port:
+   * nothing in memory, as after an upgrade. `pid` names the new process.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,52 +75,32 @@ export function readCpuMs(pid: number): number {
   }
 }
 
-/**
- * A real homeserver in its own process on a fresh PostgreSQL database, as an operator runs it,
- * so the bench's clients do not share its event loop.
- */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
-  const db = await createScratchDatabase();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hearth-bench-'));
-  const port = await freePort();
-  const metricsPort = await freePort();
-  const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
-  const child: ChildProcess = spawn(process.execPath, [...startFlags, ...extra, main], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      HS_DATA_DIR: dataDir,
-      HS_PORT: String(port),
-      HS_SERVER_NAME: 'bench.test',
-      HS_LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
-      HS_OPEN_REGISTRATION: '1',
-      HS_RATE_LIMIT_REGISTER_BURST: '1000000',
-      HS_RATE_LIMIT_LOGIN_BURST: '1000000',
-      HS_DATABASE_POOL_MAX: '20',
-      HS_METRICS_PORT: String(metricsPort),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  // BENCH_SERVER_LOG_FILE keeps the server's whole log (with BENCH_SERVER_LOG_LEVEL, e.g. info).
-  const logFile = process.env.BENCH_SERVER_LOG_FILE ? createWriteStream(process.env.BENCH_SERVER_LOG_FILE, { flags: 'a' }) : undefined;
-  if (logFile) {
-    child.stdout!.pipe(logFile, { end: false });
-    child.stderr!.pipe(logFile, { end: false });
+/** What a server process wrote: its recent output and its errors, across restarts. */
+class ServerLog {
+  out = '';
+  readonly errors: string[] = [];
+  private partial = '';
+
+  follow(child: ChildProcess): void {
+    // BENCH_SERVER_LOG_FILE keeps the server's whole log (with BENCH_SERVER_LOG_LEVEL, e.g. info).
+    const logFile = process.env.BENCH_SERVER_LOG_FILE ? createWriteStream(process.env.BENCH_SERVER_LOG_FILE, { flags: 'a' }) : undefined;
+    if (logFile) {
+      child.stdout!.pipe(logFile, { end: false });
+      child.stderr!.pipe(logFile, { end: false });
+    }
+    child.stdout!.on('data', (d: Buffer) => (this.out = (this.out + d.toString()).slice(-20_000)));
+    child.stdout!.on('data', (d: Buffer) => this.collectErrors(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (this.out = (this.out + d.toString()).slice(-20_000)));
   }
-  child.stdout!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+
   // Log lines can be megabytes (a failed query quotes its SQL): errors are kept as head … tail.
-  const errors: string[] = [];
-  let partial = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    const text = d.toString();
+  private collectErrors(text: string): void {
     if (!text.includes('\n')) {
-      partial += text;
+      this.partial += text;
       return;
     }
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!;
     for (const line of lines) {
       if (!/^\{"level":(5|6)\d/.test(line)) continue;
       let said = line;
@@ -125,20 +110,23 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       } catch {
         // not JSON: kept as written
       }
-      errors.push(said.length > 600 ? `${said.slice(0, 200)} … ${said.slice(-400)}` : said);
+      this.errors.push(said.length > 600 ? `${said.slice(0, 200)} … ${said.slice(-400)}` : said);
     }
-  });
-  child.stderr!.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
+  }
+}
+
+/** A started server process, answering on `url` once this resolves; it is killed when it never does. */
+async function launch(env: NodeJS.ProcessEnv, url: string, log: ServerLog): Promise<{ child: ChildProcess; exited: () => boolean }> {
+  const extra = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
+  const child: ChildProcess = spawn(process.execPath, [...startFlags, ...extra, main], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  log.follow(child);
   let exited = false;
   child.once('exit', () => (exited = true));
-  const url = `http://127.0.0.1:${port}`;
   // Request logs stay off (warn level), so readiness is asked, not read from the log.
   for (let i = 0; ; i++) {
     if (exited || i > 600) {
       if (!exited) child.kill('SIGKILL');
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-      throw new Error(`server ${exited ? 'exited' : 'did not start'}:\n${out}`);
+      throw new Error(`server ${exited ? 'exited' : 'did not start'}:\n${log.out}`);
     }
     try {
       const res = await fetch(`${url}/_matrix/client/versions`);
@@ -148,32 +136,79 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { child, exited: () => exited };
+}
+
+async function halt(run: { child: ChildProcess; exited: () => boolean }): Promise<void> {
+  if (run.exited()) return;
+  const gone = new Promise((resolve) => run.child.once('exit', resolve));
+  run.child.kill('SIGTERM');
+  await gone;
+}
+
+/**
+ * A real homeserver in its own process on a fresh PostgreSQL database, as an operator runs it,
+ * so the bench's clients do not share its event loop.
+ */
+export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+  const db = await createScratchDatabase();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hearth-bench-'));
+  const port = await freePort();
+  const metricsPort = await freePort();
+  const serverEnv = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    HS_DATA_DIR: dataDir,
+    HS_PORT: String(port),
+    HS_SERVER_NAME: 'bench.test',
+    HS_LOG_LEVEL: process.env.BENCH_SERVER_LOG_LEVEL ?? 'warn',
+    HS_OPEN_REGISTRATION: '1',
+    HS_RATE_LIMIT_REGISTER_BURST: '1000000',
+    HS_RATE_LIMIT_LOGIN_BURST: '1000000',
+    HS_DATABASE_POOL_MAX: '20',
+    HS_METRICS_PORT: String(metricsPort),
+    ...env,
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const log = new ServerLog();
+  const cleanUp = async (): Promise<void> => {
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let run: Awaited<ReturnType<typeof launch>>;
+  try {
+    run = await launch(serverEnv, url, log);
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
   let peak = 0;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, readRss(child.pid!));
+    peak = Math.max(peak, readRss(run.child.pid!));
   }, 100);
   return {
     url,
-    pid: child.pid!,
+    get pid() {
+      return run.child.pid!;
+    },
     databaseUrl: db.url,
-    rss: () => Math.max(peak, readRss(child.pid!)),
-    rssNow: () => readRss(child.pid!),
-    output: () => out,
-    errors: () => [...errors],
+    rss: () => Math.max(peak, readRss(run.child.pid!)),
+    rssNow: () => readRss(run.child.pid!),
+    output: () => log.out,
+    errors: () => [...log.errors],
     async memory() {
       const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const metric = (name: string): number => Number(new RegExp(`^hearth_${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
       return { heapUsed: metric('nodejs_heap_size_used_bytes'), heapTotal: metric('nodejs_heap_size_total_bytes'), external: metric('nodejs_external_memory_bytes') };
     },
+    async restart() {
+      await halt(run);
+      run = await launch(serverEnv, url, log);
+    },
     async stop() {
       clearInterval(sampler);
-      if (!exited) {
-        const gone = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await gone;
-      }
-      await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await halt(run);
+      await cleanUp();
     },
   };
 }

@@ -38,6 +38,8 @@ async function floor(base: string, runs: number): Promise<Summary> {
  * the reader's initial /sync, an incremental /sync with nothing new (timeout=0) and one after a
  * single new message, each several times. The limit for each is the same response body served
  * by a trivial server process (parsed once, serialised per request) over the same loopback.
+ * The first initial /sync counts on its own, and so does one more after a restart of the server,
+ * when nothing at all is in memory: a user's first sync after login is one of those.
  */
 export async function initialSync(o: { rooms: number; eventsPerRoom: number; runs: number }): Promise<Record<string, unknown>> {
   const server = await startBenchServer();
@@ -110,6 +112,13 @@ export async function initialSync(o: { rooms: number; eventsPerRoom: number; run
       since = body.next_batch;
     }
 
+    // The first sync of a server that has just started: nothing in memory, every read from the
+    // database, as after an upgrade. (The first run above is cold only for what sync caches: the
+    // process that wrote the rooms still holds their newest events.)
+    await server.restart();
+    const afterRestart = await getTimed(base, SYNC, reader.token);
+    if (Object.keys(JSON.parse(afterRestart.text).rooms?.join ?? {}).length !== o.rooms) throw new Error('the sync after the restart lacks rooms');
+
     const measure = async (ms: number[], text: string, runs: number): Promise<Case> => {
       await trivial.serve(JSON.parse(text));
       const limit = await floor(trivial.url, runs);
@@ -121,7 +130,10 @@ export async function initialSync(o: { rooms: number; eventsPerRoom: number; run
       incremental_nothing_new: await measure(emptyMs, empty.text, o.runs * 10),
       incremental_one_message: await measure(oneMs, one.text, o.runs * 5),
     };
-    const met = cases.initial.ours.p50 < 500 && cases.incremental_nothing_new.ours.p50 < 5 && cases.incremental_one_message.ours.p50 < 5;
+    const initialFirstMs = round(initialMs[0]!);
+    const initialAfterRestartMs = round(afterRestart.ms);
+    // A user's first sync after login is the cold one: it has the same target as the rest.
+    const met = cases.initial.ours.p50 < 500 && initialFirstMs < 500 && initialAfterRestartMs < 500 && cases.incremental_nothing_new.ours.p50 < 5 && cases.incremental_one_message.ours.p50 < 5;
     return {
       scenario: 'initial-sync',
       rooms: o.rooms,
@@ -129,13 +141,16 @@ export async function initialSync(o: { rooms: number; eventsPerRoom: number; run
       build_seconds: round(buildSeconds, 1),
       build_events_per_s: round(events / buildSeconds),
       sync_ms: cases,
+      initial_first_ms: initialFirstMs,
+      initial_after_restart_ms: initialAfterRestartMs,
       server_rss_peak_mb: round(server.rss() / 1048576, 1),
       limit: { what: 'the same response bodies served by a trivial server process (parse once, serialise per request), p50 ms', value: { initial: cases.initial.limit.p50, incremental_nothing_new: cases.incremental_nothing_new.limit.p50, incremental_one_message: cases.incremental_one_message.limit.p50 } },
       ratio_of_limit: { initial: cases.initial.ratio_of_limit, incremental_nothing_new: cases.incremental_nothing_new.ratio_of_limit, incremental_one_message: cases.incremental_one_message.ratio_of_limit },
-      target: { initial_p50_ms_below: 500, incremental_p50_ms_below: 5 },
+      target: { initial_p50_ms_below: 500, initial_first_ms_below: 500, initial_after_restart_ms_below: 500, incremental_p50_ms_below: 5 },
       met,
       summary:
-        `initial p50 ${cases.initial.ours.p50} / p99 ${cases.initial.ours.p99} ms (${round(cases.initial.bytes / 1e6, 2)} MB; floor ${cases.initial.limit.p50}), ` +
+        `initial first ${initialFirstMs} ms, after restart ${initialAfterRestartMs} ms, ` +
+        `p50 ${cases.initial.ours.p50} / p99 ${cases.initial.ours.p99} ms (${round(cases.initial.bytes / 1e6, 2)} MB; floor ${cases.initial.limit.p50}), ` +
         `nothing new p50 ${cases.incremental_nothing_new.ours.p50} / p99 ${cases.incremental_nothing_new.ours.p99} ms (floor ${cases.incremental_nothing_new.limit.p50}), ` +
         `one message p50 ${cases.incremental_one_message.ours.p50} / p99 ${cases.incremental_one_message.ours.p99} ms (floor ${cases.incremental_one_message.limit.p50})`,
     };

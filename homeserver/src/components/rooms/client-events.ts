@@ -6,6 +6,9 @@ import type { EventStore, StoredEvent } from './storage/events.js';
 import { DecorationCache } from './decoration-cache.js';
 import { LruCache } from '../../util/lru.js';
 import { RawJson } from '../../util/raw-json.js';
+import { Coalescer } from '../../util/coalesce.js';
+import { groupBy } from '../../util/group-by.js';
+import { anyText } from '../../db/json-list.js';
 
 export interface Viewer {
   userId: string;
@@ -52,20 +55,38 @@ interface Decorations {
   loaded: Map<string, StoredEvent>;
 }
 
+interface RedactionRow {
+  event_id: string;
+  redacts: string;
+}
+
+const redactionLoaders = new WeakMap<Knex, Coalescer<string, RedactionRow[]>>();
+
+/** The accepted redactions of events that concurrent readers (the rooms of one sync) format, in one query. */
+function redactionsLoader(db: Knex): Coalescer<string, RedactionRow[]> {
+  let loader = redactionLoaders.get(db);
+  if (!loader) {
+    loader = new Coalescer(async (targets) => {
+      const rows = (await db('redactions as r')
+        .join('events as e', 'e.event_id', 'r.event_id')
+        .select('r.event_id', 'r.redacts')
+        .where(anyText(db, 'r.redacts', [...targets.keys()]))
+        .whereNull('e.rejected_reason')
+        .andWhere('e.soft_failed', false)) as RedactionRow[];
+      return groupBy(rows, (r) => r.redacts);
+    });
+    redactionLoaders.set(db, loader);
+  }
+  return loader;
+}
+
 /** The redactions and replaced state `events` need, fetched in one query each, never one per event. */
 async function decorations(db: Knex, store: EventStore, events: readonly StoredEvent[]): Promise<Decorations> {
   const cache = DecorationCache.for(db);
   const ids = cache.needRedactionLookup(events.map((e) => e.eventId));
   const generation = cache.generations().redaction;
-  const redactionRows =
-    ids.length === 0
-      ? []
-      : ((await db('redactions as r')
-          .join('events as e', 'e.event_id', 'r.event_id')
-          .select('r.event_id', 'r.redacts')
-          .whereIn('r.redacts', ids)
-          .whereNull('e.rejected_reason')
-          .andWhere('e.soft_failed', false)) as Array<{ event_id: string; redacts: string }>);
+  const found = ids.length === 0 ? new Map<string, RedactionRow[]>() : await redactionsLoader(db).join(ids.map((id) => [id, id]));
+  const redactionRows = ids.flatMap((id) => found.get(id) ?? []);
   const redactedIds = new Set(redactionRows.map((r) => r.redacts));
   cache.rememberUnredacted(
     ids.filter((id) => !redactedIds.has(id)),

@@ -42,6 +42,20 @@ export class RecentEvents {
     return out;
   }
 
+  /**
+   * The ID of a room's oldest event in (from, to], null when there is none, undefined when memory
+   * does not hold all of them (as range). Walks from the newest end, so a recent `from` costs
+   * only the events after it.
+   */
+  oldestIn(roomId: string, from: number, to: number): string | null | undefined {
+    if (from < this.startPosition) return undefined;
+    const list = this.rooms.get(roomId) ?? [];
+    if (list.length >= PER_ROOM && list[0]!.stream > from) return undefined;
+    let oldest: string | null = null;
+    for (let i = list.length - 1; i >= 0 && list[i]!.stream > from; i--) if (list[i]!.stream <= to) oldest = list[i]!.eventId;
+    return oldest;
+  }
+
   /** Event IDs of a room in (from, to], oldest first, or undefined when memory does not hold all of them. */
   range(roomId: string, from: number, to: number): string[] | undefined {
     if (from < this.startPosition) return undefined;

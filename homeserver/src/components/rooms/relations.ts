@@ -4,6 +4,9 @@ import { toClientEvent } from './client-events.js';
 import type { EventStore, StoredEvent } from './storage/events.js';
 import type { CurrentState } from './state/current-state.js';
 import { DecorationCache } from './decoration-cache.js';
+import { Coalescer } from '../../util/coalesce.js';
+import { groupBy } from '../../util/group-by.js';
+import { anyText } from '../../db/json-list.js';
 
 interface RelationRow {
   event_id: string;
@@ -35,6 +38,16 @@ export class RelationsReader {
     private readonly current: CurrentState,
   ) {}
 
+  /** The relations of parents that concurrent readers (the rooms of one sync) ask about, in one query; oldest first per parent. */
+  private readonly children = new Coalescer<string, RelationRow[]>(async (parents) => {
+    const rows = (await liveRelations(this.db)
+      .select('r.event_id', 'r.relates_to', 'r.rel_type', 'r.sender', 'r.type', 'r.stream_ordering')
+      .where(anyText(this.db, 'r.relates_to', [...parents.keys()]))
+      .whereIn('r.rel_type', ['m.replace', 'm.thread', 'm.reference'])
+      .orderBy('r.stream_ordering')) as RelationRow[];
+    return groupBy(rows, (r) => r.relates_to);
+  });
+
   async aggregationsFor(parents: readonly StoredEvent[], userId: string): Promise<Map<string, JsonObject>> {
     const out = new Map<string, JsonObject>();
     if (parents.length === 0) return out;
@@ -43,11 +56,8 @@ export class RelationsReader {
     if (lookup.length === 0) return out;
     const generation = cache.generations().relation;
     const byId = new Map(parents.filter((p) => lookup.includes(p.eventId)).map((p) => [p.eventId, p]));
-    const rows = (await liveRelations(this.db)
-      .select('r.event_id', 'r.relates_to', 'r.rel_type', 'r.sender', 'r.type', 'r.stream_ordering')
-      .whereIn('r.relates_to', [...byId.keys()])
-      .whereIn('r.rel_type', ['m.replace', 'm.thread', 'm.reference'])
-      .orderBy('r.stream_ordering')) as RelationRow[];
+    const found = await this.children.join([...byId.keys()].map((id) => [id, id]));
+    const rows = [...byId.keys()].flatMap((id) => found.get(id) ?? []);
     const related = new Set(rows.map((r) => r.relates_to));
     cache.rememberUnrelated(
       lookup.filter((id) => !related.has(id)),

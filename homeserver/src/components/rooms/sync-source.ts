@@ -17,6 +17,12 @@ import { LruCache } from '../../util/lru.js';
 import type { RawJson } from '../../util/raw-json.js';
 import type { RecentEvents } from './recent-events.js';
 import { pairKey } from '../../util/pair-key.js';
+import { MemberRows } from './member-rows.js';
+import { statePositions, type StatePosition } from './storage/state-positions.js';
+import { Coalescer } from '../../util/coalesce.js';
+import { unreadCandidates } from './storage/unread-candidates.js';
+import { countNotifying } from './unread-count.js';
+import { groupBy } from '../../util/group-by.js';
 
 export interface MembershipRow {
   roomId: string;
@@ -55,7 +61,7 @@ export class RoomSyncSource {
   /** The newest stream position in recentJoins: a sync from at or after it has no joins to look for. */
   private latestJoin = Number.NEGATIVE_INFINITY;
   /** Per room: the members a summary is made of (dropped on any membership event of the room). */
-  private readonly summaryRows = new LruCache<string, ReadonlyArray<{ user_id: string; membership: string }>>(10_000);
+  private readonly members: MemberRows;
 
   constructor(
     private readonly db: Knex,
@@ -66,6 +72,7 @@ export class RoomSyncSource {
     private readonly recent: RecentEvents,
   ) {
     this.joinsCompleteFrom = recent.startPosition;
+    this.members = new MemberRows(db);
   }
 
   /** A user's memberships; cached until a member event for the user is persisted. */
@@ -96,7 +103,7 @@ export class RoomSyncSource {
           this.latestJoin = Math.max(this.latestJoin, e.streamOrdering);
           if (this.recentJoins.length > 20_000) this.joinsCompleteFrom = this.recentJoins.splice(0, 5_000).at(-1)!.stream;
         }
-        this.summaryRows.delete(e.roomId);
+        this.members.forget(e.roomId);
         this.membershipGeneration++;
         this.membershipCache.delete(e.pdu.state_key);
       }
@@ -151,10 +158,13 @@ export class RoomSyncSource {
       let end = ids.length;
       let limited = false;
       const page = Math.max(limit, 1) * 2;
+      // First just one more than the limit, which settles it when all are kept, as they usually are.
+      let size = limit + 1;
       while (end > 0 && !limited) {
-        const chunk = ids.slice(Math.max(0, end - page), end);
+        const chunk = ids.slice(Math.max(0, end - size), end);
         end -= chunk.length;
         limited = pickNewest(chunk, await this.events.getMany(chunk), keep, limit, picked);
+        size = page;
       }
       return newestFirstSlice(picked, limited, to);
     }
@@ -162,18 +172,28 @@ export class RoomSyncSource {
     let cursor = to;
     let limited = false;
     // Scan newest first in pages until enough visible events are found or the range ends.
+    const pageSize = Math.max(limit, 1) * 2;
     for (let page = 0; page < 20; page++) {
-      const batch = await this.events.byStreamOrdering(roomId, from, cursor, Math.max(limit, 1) * 2, 'desc');
-      for (const e of batch) {
-        cursor = e.streamOrdering - 1;
-        if (!keep(e)) continue;
-        if (picked.length >= limit) {
-          limited = true;
-          break;
+      const ids = await this.events.idsByStreamOrdering(roomId, from, cursor, pageSize, 'desc');
+      // The newest one more than the limit still needs first; the rest of the page only when some
+      // of those were not kept.
+      const needed = limit + 1 - picked.length;
+      for (const part of [ids.slice(0, needed), ids.slice(needed)]) {
+        if (limited || part.length === 0) break;
+        const loaded = await this.events.getMany(part);
+        for (const id of part) {
+          const e = loaded.get(id);
+          if (!e) continue;
+          cursor = e.streamOrdering - 1;
+          if (!keep(e)) continue;
+          if (picked.length >= limit) {
+            limited = true;
+            break;
+          }
+          picked.push(e);
         }
-        picked.push(e);
       }
-      if (limited || batch.length < Math.max(limit, 1) * 2 || cursor <= from) break;
+      if (limited || ids.length < pageSize || cursor <= from) break;
     }
     if (!limited && picked.length >= limit && cursor > from) limited = true;
     picked.reverse();
@@ -202,18 +222,24 @@ export class RoomSyncSource {
 
   /** The room's state just after stream position `at` (the state after the newest event at or before it). */
   async stateMapAt(roomId: string, at: number): Promise<StateMap> {
-    const accepted = () =>
-      this.db('events').where('room_id', roomId).andWhere('outlier', false).whereNull('rejected_reason').andWhere('soft_failed', false).whereNotNull('state_after');
-    const [row, latest] = (await Promise.all([
-      accepted().select('state_after', 'stream_ordering').andWhere('stream_ordering', '<=', at).orderBy('stream_ordering', 'desc').first(),
-      accepted().max({ m: 'stream_ordering' }).first(),
-    ])) as [{ state_after: number | null; stream_ordering: number } | undefined, { m: number | null } | undefined];
-    if (!row || row.state_after === null) return new Map();
+    const p = await this.positions.load(`${roomId}\u0000${at}`, { roomId, at });
+    if (!p) return new Map();
     // At the room's newest event the state is the resolved current state, which after a fork of
     // the DAG (federation) is not the state after any one event.
-    if (latest?.m !== null && latest?.m !== undefined && Number(latest.m) === Number(row.stream_ordering)) return this.currentStateMap(roomId);
-    return this.groups.get(Number(row.state_after));
+    if (p.latest === p.stream) return this.currentStateMap(roomId);
+    return this.groups.get(p.stateAfter);
   }
+
+  /** State positions that concurrent readers (the rooms of one sync) ask for, one query per stream position. */
+  private readonly positions = new Coalescer<{ roomId: string; at: number }, StatePosition>(async (wanted) => {
+    const out = new Map<string, StatePosition>();
+    const positions = [...groupBy(wanted.values(), (w) => String(w.at)).values()].map(async (same) => {
+      const at = same[0]!.at;
+      for (const [roomId, p] of await statePositions(this.db, same.map((w) => w.roomId), at)) out.set(`${roomId}\u0000${at}`, p);
+    });
+    await Promise.all(positions);
+    return out;
+  });
 
   /** The state before a timeline event (what a timeline starting there is shown on top of). */
   async stateBefore(e: StoredEvent): Promise<StateMap> {
@@ -294,16 +320,8 @@ export class RoomSyncSource {
   }
 
   /** The room's members (joined, invited, left, banned); cached until a membership of the room changes. */
-  private async memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
-    let rows = this.summaryRows.get(roomId);
-    if (!rows) {
-      rows = (await this.db('room_memberships').select('user_id', 'membership').where('room_id', roomId).whereIn('membership', ['join', 'invite', 'leave', 'ban'])) as Array<{
-        user_id: string;
-        membership: string;
-      }>;
-      this.summaryRows.set(roomId, rows);
-    }
-    return rows;
+  private memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
+    return this.members.get(roomId);
   }
 
   /**
@@ -360,6 +378,53 @@ export class RoomSyncSource {
       cached.rules = rules;
     } else this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
+  }
+
+  /**
+   * unreadCounts for many rooms of one user, with the same results and the same cache. A room
+   * whose new events are all in memory goes through unreadCounts; the rest, whose events
+   * unreadCounts would read with a query each (after a restart, from a read position older than
+   * that, or not in the event cache), are read with one query for all of them.
+   */
+  async unreadCountsMany(
+    rooms: ReadonlyArray<{ roomId: string; after: number }>,
+    userId: string,
+    upTo: number,
+    rules: PushRuleset,
+  ): Promise<Map<string, { notifications: number; highlights: number }>> {
+    const out = new Map<string, { notifications: number; highlights: number }>();
+    const fromDatabase: Array<{ roomId: string; after: number; from: number; notifications: number; highlights: number }> = [];
+    const inMemory: Array<{ roomId: string; after: number }> = [];
+    for (const room of rooms) {
+      const prior = this.unread.get(pairKey(room.roomId, userId));
+      const counted = prior !== undefined && prior.after === room.after && prior.rules === rules && prior.upTo <= upTo ? prior : undefined;
+      const from = counted?.upTo ?? room.after;
+      const oldest = upTo > from ? this.recent.oldestIn(room.roomId, from, upTo) : null;
+      // Events not loaded yet are cheaper to count from the database's JSON than to load into the
+      // event cache (a first sync would push out the very events its timelines show). The cache
+      // drops the oldest first, so a range whose oldest event is there is there as a whole.
+      if (oldest === null || (oldest !== undefined && this.events.peek(oldest) !== undefined)) inMemory.push(room);
+      else fromDatabase.push({ ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 });
+    }
+    const [candidates] = await Promise.all([
+      fromDatabase.length === 0 ? new Map<string, PDU[]>() : unreadCandidates(this.db, fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })), userId, upTo),
+      ...inMemory.map(async (r) => out.set(r.roomId, await this.unreadCounts(r.roomId, userId, r.after, upTo, rules))),
+    ]);
+    await Promise.all(
+      fromDatabase.map(async (r) => {
+        const pdus = candidates.get(r.roomId) ?? [];
+        const added = pdus.length === 0 ? { notifications: 0, highlights: 0 } : countNotifying(rules, pdus, await this.pushContext(r.roomId, userId));
+        const counts = { notifications: r.notifications + added.notifications, highlights: r.highlights + added.highlights };
+        const entry = { after: r.after, upTo, ...counts, rules };
+        const key = pairKey(r.roomId, userId);
+        const prior = this.unread.get(key);
+        // In place, as unreadCounts does: no new entry per member per message.
+        if (prior) Object.assign(prior, entry);
+        else this.unread.set(key, entry);
+        out.set(r.roomId, counts);
+      }),
+    );
+    return out;
   }
 
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */

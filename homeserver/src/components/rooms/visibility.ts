@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import type { StoredEvent } from './storage/events.js';
 import { LruCache } from '../../util/lru.js';
 import { pairKey } from '../../util/pair-key.js';
+import { Coalescer } from '../../util/coalesce.js';
+import { groupBy } from '../../util/group-by.js';
+import { anyText } from '../../db/json-list.js';
 
 const caches = new WeakMap<Knex, LruCache<string, HistoryVisibility>>();
 const generations = new WeakMap<Knex, Map<string, number>>();
@@ -10,6 +13,15 @@ function cacheFor(db: Knex): LruCache<string, HistoryVisibility> {
   let c = caches.get(db);
   if (!c) caches.set(db, (c = new LruCache(50_000)));
   return c;
+}
+
+const loaders = new WeakMap<Knex, Coalescer<{ roomId: string; userId: string }, HistoryVisibility>>();
+
+/** Visibility that concurrent readers (the rooms of one sync) miss, read together. */
+function loaderFor(db: Knex): Coalescer<{ roomId: string; userId: string }, HistoryVisibility> {
+  let l = loaders.get(db);
+  if (!l) loaders.set(db, (l = new Coalescer((wanted) => HistoryVisibility.loadMany(db, wanted))));
+  return l;
 }
 
 function generationOf(db: Knex, roomId: string): number {
@@ -74,27 +86,39 @@ export class HistoryVisibility {
    * user or a history_visibility change in that room is persisted (see invalidateVisibility).
    */
   static async load(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
-    const cache = cacheFor(db);
     const key = pairKey(roomId, userId);
-    const hit = cache.get(key);
+    const hit = cacheFor(db).get(key);
     if (hit) return hit;
-    const generation = generationOf(db, roomId);
-    const loaded = await HistoryVisibility.query(db, roomId, userId);
-    // A change persisted while we were reading must not be hidden behind a stale entry.
-    if (generationOf(db, roomId) === generation) cache.set(key, loaded);
-    return loaded;
+    return (await loaderFor(db).load(key, { roomId, userId }))!;
   }
 
-  private static async query(db: Knex, roomId: string, userId: string): Promise<HistoryVisibility> {
-    const rows = (await db('events')
-      .select('type', 'state_key', 'depth', 'stream_ordering', 'json')
-      .where('room_id', roomId)
-      .andWhere('outlier', false)
-      .whereNull('rejected_reason')
-      .andWhere('soft_failed', false)
-      .whereNull('rejected_reason')
-      .andWhere((q) => q.where({ type: 'm.room.history_visibility', state_key: '' }).orWhere({ type: 'm.room.member', state_key: userId }))
-      .orderBy([{ column: 'depth' }, { column: 'stream_ordering' }])) as Array<{ type: string; depth: number; stream_ordering: number; json: string }>;
+  /** Every (room, user) asked for, in one query per user, each cached unless its room changed meanwhile. */
+  static async loadMany(db: Knex, wanted: ReadonlyMap<string, { roomId: string; userId: string }>): Promise<Map<string, HistoryVisibility>> {
+    const out = new Map<string, HistoryVisibility>();
+    for (const [userId, asks] of groupBy(wanted.values(), (w) => w.userId)) {
+      const rooms = asks.map((a) => a.roomId);
+      const generations = new Map(rooms.map((r) => [r, generationOf(db, r)]));
+      const rows = (await db('events')
+        .select('room_id', 'type', 'depth', 'stream_ordering', 'json')
+        .where(anyText(db, 'room_id', rooms))
+        .andWhere('outlier', false)
+        .whereNull('rejected_reason')
+        .andWhere('soft_failed', false)
+        .andWhere((q) => q.where({ type: 'm.room.history_visibility', state_key: '' }).orWhere({ type: 'm.room.member', state_key: userId }))
+        .orderBy([{ column: 'depth' }, { column: 'stream_ordering' }])) as Array<{ room_id: string; type: string; depth: number; stream_ordering: number; json: string }>;
+      const byRoom = groupBy(rows, (r) => r.room_id);
+      for (const roomId of rooms) {
+        const loaded = HistoryVisibility.fromRows(userId, byRoom.get(roomId) ?? []);
+        const key = pairKey(roomId, userId);
+        // A change persisted while we were reading must not be hidden behind a stale entry.
+        if (generationOf(db, roomId) === generations.get(roomId)) cacheFor(db).set(key, loaded);
+        out.set(key, loaded);
+      }
+    }
+    return out;
+  }
+
+  private static fromRows(userId: string, rows: ReadonlyArray<{ type: string; depth: number; stream_ordering: number; json: string }>): HistoryVisibility {
     const vis: Change<string>[] = [];
     const mem: Change<string>[] = [];
     for (const r of rows) {

@@ -1,5 +1,4 @@
 import type { JsonObject } from '../../core/json.js';
-import type { PushRuleset } from '../../core/push-rules/defaults.js';
 import type { StoredEvent } from '../rooms/storage/events.js';
 import type { MembershipRow, TimelineSlice } from '../rooms/sync-source.js';
 import type { SyncDeps, SyncRequest } from './deps.js';
@@ -71,51 +70,59 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   const joinedList = [...joinedRooms].filter((r) => roomIncluded(filter, r));
   const withEvents = since ? await src.roomsWithEvents(joinedList, since.events, to.events) : new Set(joinedList);
   const receipts = await deps.receipts.forRooms(joinedList, since?.receipts ?? 0, to.receipts, userId);
-  let readPositions: Map<string, number> | undefined;
-  let pushRules: PushRuleset | undefined;
 
-  const join: JsonObject = {};
+  const changedRooms: Array<{ m: MembershipRow; typing: string[] | undefined; fresh: boolean }> = [];
   for (const m of memberships.filter((x) => x.membership === 'join' && roomIncluded(filter, x.roomId))) {
     const newlyJoined = since !== undefined && m.streamOrdering > since.events;
     const typing = deps.typing.changedSince(m.roomId, typingSince);
     const changed = !since || newlyJoined || withEvents.has(m.roomId) || typing !== undefined || receipts.has(m.roomId) || roomAccountData.has(m.roomId) || req.fullState;
-    if (!changed) continue;
-    const fresh = !since || newlyJoined || req.fullState;
-    const room = await joinedRoom(deps, req, filter, m, fresh ? undefined : since, to, limit, tFilter);
-    if (!room) continue;
+    if (changed) changedRooms.push({ m, typing, fresh: !since || newlyJoined || req.fullState });
+  }
+  const notJoined = memberships.filter((m) => m.membership !== 'join' && roomIncluded(filter, m.roomId) && (!since || m.streamOrdering > since.events));
+  /** A room the user is invited to, knocking on, or has left, as its section shows it; undefined when not shown. */
+  const otherRoom = async (m: MembershipRow): Promise<{ kind: 'invite' | 'knock' | 'leave'; room: JsonObject } | undefined> => {
+    if (m.membership === 'invite' || m.membership === 'knock') {
+      const member = (await src.getEvents([m.eventId])).get(m.eventId);
+      const stripped = await src.strippedState(m.roomId, member);
+      return m.membership === 'invite' ? { kind: 'invite', room: { invite_state: { events: stripped } } } : { kind: 'knock', room: { knock_state: { events: stripped } } };
+    }
+    if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
+      // A first sync shows left rooms only when asked; later syncs show the leaving itself.
+      if (!since && !filter.room?.include_leave) return undefined;
+      const room = await leftRoom(deps, req, filter, m, since, limit, tFilter);
+      return room && { kind: 'leave', room };
+    }
+    return undefined;
+  };
+  // All rooms at once: the reads of each step of building a room join into one query for all of
+  // them (rooms/), where one room after the other cost a round trip per room and step.
+  const [built, counts, sections] = await Promise.all([
+    Promise.all(changedRooms.map(({ m, fresh }) => joinedRoom(deps, req, filter, m, fresh ? undefined : since, to, limit, tFilter))),
+    // Read positions and push rules are needed only when some room is.
+    changedRooms.length === 0 ? new Map<string, { notifications: number; highlights: number }>() : countUnread(deps, userId, joinedList, changedRooms, to.events),
+    Promise.all(notJoined.map(otherRoom)),
+  ]);
+  const join: JsonObject = {};
+  changedRooms.forEach(({ m, typing }, i) => {
+    const room = built[i];
+    if (!room) return;
     const ephemeral: JsonObject[] = [];
     if (typing !== undefined && typeAllowed(filter.room?.ephemeral, 'm.typing')) ephemeral.push({ type: 'm.typing', content: { user_ids: typing } });
     const receipt = receipts.get(m.roomId);
     if (receipt && typeAllowed(filter.room?.ephemeral, 'm.receipt')) ephemeral.push({ type: 'm.receipt', content: receipt });
     room.ephemeral = { events: ephemeral };
     room.account_data = { events: roomAccountData.get(m.roomId) ?? [] };
-    // Read positions and push rules are needed only once some room is in the response.
-    readPositions ??= await deps.receipts.readPosition(userId, joinedList);
-    pushRules ??= await deps.pushRules.forUser(userId);
-    const counts = await src.unreadCounts(m.roomId, userId, readPositions.get(m.roomId) ?? m.streamOrdering, to.events, pushRules);
-    room.unread_notifications = { notification_count: counts.notifications, highlight_count: counts.highlights };
+    const c = counts.get(m.roomId)!;
+    room.unread_notifications = { notification_count: c.notifications, highlight_count: c.highlights };
     join[m.roomId] = room;
-  }
-
+  });
   const invite: JsonObject = {};
   const knock: JsonObject = {};
   const leave: JsonObject = {};
-  for (const m of memberships) {
-    if (!roomIncluded(filter, m.roomId)) continue;
-    const changedSince = !since || m.streamOrdering > since.events;
-    if (!changedSince) continue;
-    if (m.membership === 'invite' || m.membership === 'knock') {
-      const member = (await src.getEvents([m.eventId])).get(m.eventId);
-      const stripped = await src.strippedState(m.roomId, member);
-      if (m.membership === 'invite') invite[m.roomId] = { invite_state: { events: stripped } };
-      else knock[m.roomId] = { knock_state: { events: stripped } };
-    } else if ((m.membership === 'leave' || m.membership === 'ban') && !m.forgotten) {
-      // A first sync shows left rooms only when asked; later syncs show the leaving itself.
-      if (!since && !filter.room?.include_leave) continue;
-      const room = await leftRoom(deps, req, filter, m, since, limit, tFilter);
-      if (room) leave[m.roomId] = room;
-    }
-  }
+  notJoined.forEach((m, i) => {
+    const section = sections[i];
+    if (section) ({ invite, knock, leave })[section.kind][m.roomId] = section.room;
+  });
 
   const presence: JsonObject[] = [];
   if (deps.presence.enabled && typeAllowed(filter.presence, 'm.presence')) {
@@ -166,6 +173,23 @@ export async function computeSync(deps: SyncDeps, req: SyncRequest, filter: Sync
   return { body, next: to, empty, joinedRooms };
 }
 
+/** Unread counts of the rooms, after the user's read position in each (their joining, before any receipt). */
+async function countUnread(
+  deps: SyncDeps,
+  userId: string,
+  joinedList: readonly string[],
+  rooms: ReadonlyArray<{ m: MembershipRow }>,
+  upTo: number,
+): Promise<Map<string, { notifications: number; highlights: number }>> {
+  const [readPositions, pushRules] = await Promise.all([deps.receipts.readPosition(userId, joinedList), deps.pushRules.forUser(userId)]);
+  return deps.rooms.sync.unreadCountsMany(
+    rooms.map(({ m }) => ({ roomId: m.roomId, after: readPositions.get(m.roomId) ?? m.streamOrdering })),
+    userId,
+    upTo,
+    pushRules,
+  );
+}
+
 async function stateEvents(
   deps: SyncDeps,
   roomId: string,
@@ -208,8 +232,7 @@ async function timelineWithState(
   const timeline = await src.timeline(roomId, req.userId, since?.events ?? 0, end, limit, tFilter);
   if (!withState || (since && !timeline.limited)) return { timeline, state: [] };
   const first = timeline.events[0];
-  const startState = first ? await src.stateBefore(first) : await src.stateMapAt(roomId, end);
-  const base = since ? await src.stateMapAt(roomId, since.events) : undefined;
+  const [startState, base] = await Promise.all([first ? src.stateBefore(first) : src.stateMapAt(roomId, end), since ? src.stateMapAt(roomId, since.events) : undefined]);
   return { timeline, state: await stateEvents(deps, roomId, req.userId, timeline.events, filter, startState, base) };
 }
 
@@ -224,29 +247,38 @@ async function joinedRoom(
   tFilter: ReturnType<typeof timelineFilter>,
 ): Promise<JsonObject | undefined> {
   const src = deps.rooms.sync;
-  const rv = await src.version(m.roomId);
-  if (!rv) return undefined;
-  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, to.events, limit, tFilter, !req.useStateAfter);
-  const room: JsonObject = {};
   const viewer = { userId: req.userId, deviceId: req.deviceId };
+  // Reads that do not need each other go side by side: cold, each is a round trip (one for all rooms).
+  const [rv, { timeline, state }, stateAfter] = await Promise.all([
+    src.version(m.roomId),
+    timelineWithState(deps, req, filter, m.roomId, since, to.events, limit, tFilter, !req.useStateAfter),
+    req.useStateAfter ? stateAfterEvents(deps, req, filter, m.roomId, since, to) : undefined,
+  ]);
+  if (!rv) return undefined;
+  const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
+  const [stateJson, timelineJson, summary] = await Promise.all([
+    src.format(stateAfter ?? state, rv, viewer),
+    src.formatJson(timeline.events, rv, viewer),
+    membersChanged ? src.summary(m.roomId, req.userId) : undefined,
+  ]);
+  const room: JsonObject = {};
   if (req.useStateAfter) {
-    // State at the end of the timeline, as a change against what the client already has.
-    const endState = await src.stateMapAt(m.roomId, to.events);
-    const base = since ? await src.stateMapAt(m.roomId, since.events) : undefined;
-    const events = await stateEvents(deps, m.roomId, req.userId, [], filter, endState, base);
-    room.state_after = { events: await src.format(events, rv, viewer) };
+    room.state_after = { events: stateJson };
     // matrix-js-sdk (MSC4222 era) reads only the unstable key; without it the room's state is lost.
     if (req.unstableStateAfter) room['org.matrix.msc4222.state_after'] = room.state_after;
   } else {
-    room.state = { events: await src.format(state, rv, viewer) };
+    room.state = { events: stateJson };
   }
-  room.timeline = { events: embedRaw(await src.formatJson(timeline.events, rv, viewer)), limited: timeline.limited, prev_batch: timeline.prevBatch };
-  const membersChanged = !since || timeline.events.some((e) => e.pdu.type === 'm.room.member');
-  if (membersChanged) {
-    const s = await src.summary(m.roomId, req.userId);
-    room.summary = { 'm.heroes': s.heroes, 'm.joined_member_count': s.joined, 'm.invited_member_count': s.invited };
-  }
+  room.timeline = { events: embedRaw(timelineJson), limited: timeline.limited, prev_batch: timeline.prevBatch };
+  if (summary) room.summary = { 'm.heroes': summary.heroes, 'm.joined_member_count': summary.joined, 'm.invited_member_count': summary.invited };
   return room;
+}
+
+/** State at the end of the timeline, as a change against what the client already has (use_state_after). */
+async function stateAfterEvents(deps: SyncDeps, req: SyncRequest, filter: SyncFilter, roomId: string, since: SyncPositions | undefined, to: SyncPositions): Promise<StoredEvent[]> {
+  const src = deps.rooms.sync;
+  const [endState, base] = await Promise.all([src.stateMapAt(roomId, to.events), since ? src.stateMapAt(roomId, since.events) : undefined]);
+  return stateEvents(deps, roomId, req.userId, [], filter, endState, base);
 }
 
 async function leftRoom(
@@ -259,14 +291,14 @@ async function leftRoom(
   tFilter: ReturnType<typeof timelineFilter>,
 ): Promise<JsonObject | undefined> {
   const src = deps.rooms.sync;
-  const rv = await src.version(m.roomId);
-  if (!rv) return undefined;
   // History ends where the user left.
-  const { timeline, state } = await timelineWithState(deps, req, filter, m.roomId, since, m.streamOrdering, limit, tFilter, true);
+  const [rv, { timeline, state }] = await Promise.all([src.version(m.roomId), timelineWithState(deps, req, filter, m.roomId, since, m.streamOrdering, limit, tFilter, true)]);
+  if (!rv) return undefined;
   const viewer = { userId: req.userId, deviceId: req.deviceId };
+  const [stateJson, timelineJson] = await Promise.all([src.format(state, rv, viewer), src.format(timeline.events, rv, viewer)]);
   return {
-    state: { events: await src.format(state, rv, viewer) },
-    timeline: { events: await src.format(timeline.events, rv, viewer), limited: timeline.limited, prev_batch: timeline.prevBatch },
+    state: { events: stateJson },
+    timeline: { events: timelineJson, limited: timeline.limited, prev_batch: timeline.prevBatch },
     account_data: { events: [] },
   };
 }

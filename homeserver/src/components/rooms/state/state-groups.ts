@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { splitStateKey, stateKey, type StateKey, type StateMap } from '../../../core/events.js';
 import { LruCache } from '../../../util/lru.js';
+import { Coalescer } from '../../../util/coalesce.js';
+import { groupBy } from '../../../util/group-by.js';
+import { anyBigint } from '../../../db/json-list.js';
 
 /** A chain of deltas is cut with a full copy this often, bounding the rows read to rebuild a state. */
 const MAX_CHAIN_LENGTH = 256;
@@ -29,56 +32,72 @@ export class StateGroups {
   async get(group: number): Promise<StateMap> {
     const hit = this.cache.get(group);
     if (hit) return hit;
-    // The chain from this group up to its full copy, in one round trip.
-    const chain = (
+    const state = await this.loader.load(String(group), group);
+    if (!state) throw new Error(`state group ${group} does not exist`);
+    return state;
+  }
+
+  /** Groups that concurrent readers (the rooms of one sync) miss, rebuilt together. */
+  private readonly loader = new Coalescer<number, StateMap>((groups) => this.load([...groups.values()]));
+
+  /**
+   * Rebuilds `groups` from their chains of deltas in two round trips for all of them: the chains
+   * up to their full copies, then the entries of the groups not already in memory.
+   */
+  private async load(groups: readonly number[]): Promise<Map<string, StateMap>> {
+    const rows = (
       (await this.db.raw(
         `WITH RECURSIVE chain(id, parent, chain_length) AS (
-           SELECT id, parent, chain_length FROM state_groups WHERE id = ?
-           UNION ALL
+           SELECT id, parent, chain_length FROM state_groups WHERE id = ANY(ARRAY(SELECT (jsonb_array_elements_text(?::jsonb))::bigint))
+           UNION
            SELECT g.id, g.parent, g.chain_length FROM state_groups g JOIN chain c ON g.id = c.parent
          ) SELECT id, parent, chain_length FROM chain`,
-        [group],
+        [JSON.stringify(groups)],
       )) as { rows: GroupRow[] }
     ).rows.map((r) => ({ ...r, id: Number(r.id), parent: r.parent === null ? null : Number(r.parent) }));
-    if (chain.length === 0) throw new Error(`state group ${group} does not exist`);
-    // Start from the nearest ancestor already in memory, if any.
-    let base: StateMap | undefined;
-    let cut = chain.length;
-    for (let i = 1; i < chain.length; i++) {
-      const cached = this.cache.get(chain[i]!.id);
-      if (cached) {
-        base = cached;
-        cut = i;
-        break;
+    const byId = new Map(rows.map((g) => [g.id, g]));
+    // Each group's chain from itself up to the nearest ancestor already in memory, or its full copy.
+    const plans = new Map<number, { chain: GroupRow[]; base: StateMap | undefined }>();
+    for (const group of groups) {
+      const chain: GroupRow[] = [];
+      let base: StateMap | undefined;
+      for (let g = byId.get(group); g; g = g.parent === null ? undefined : byId.get(g.parent)) {
+        if (chain.length > 0) base = this.cache.get(g.id);
+        if (base) break;
+        chain.push(g);
       }
+      if (chain.length > 0) plans.set(group, { chain, base });
     }
-    const needed = chain.slice(0, cut).map((g) => g.id);
-    const entries = (await this.db('state_group_entries').select('group_id', 'type', 'state_key', 'event_id').whereIn('group_id', needed)) as Array<{
-      group_id: number;
-      type: string;
-      state_key: string;
-      event_id: string | null;
-    }>;
-    const byGroup = new Map<number, typeof entries>();
-    for (const e of entries) {
-      const id = Number(e.group_id);
-      let list = byGroup.get(id);
-      if (!list) byGroup.set(id, (list = []));
-      list.push(e);
-    }
-    let state: StateMap = new Map(base ?? []);
-    for (let i = cut - 1; i >= 0; i--) {
-      const g = chain[i]!;
-      if (g.parent === null) state = new Map();
-      for (const e of byGroup.get(g.id) ?? []) {
-        const k = stateKey(e.type, e.state_key);
-        if (e.event_id === null) state.delete(k);
-        else state.set(k, e.event_id);
+    const needed = new Set([...plans.values()].flatMap((p) => p.chain.map((g) => g.id)));
+    const entries =
+      needed.size === 0
+        ? []
+        : ((await this.db('state_group_entries')
+            .select('group_id', 'type', 'state_key', 'event_id')
+            .where(anyBigint(this.db, 'group_id', [...needed]))) as Array<{
+            group_id: number;
+            type: string;
+            state_key: string;
+            event_id: string | null;
+          }>);
+    const byGroup = groupBy(entries, (e) => String(Number(e.group_id)));
+    const out = new Map<string, StateMap>();
+    for (const [group, { chain, base }] of plans) {
+      let state: StateMap = new Map(base ?? []);
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const g = chain[i]!;
+        if (g.parent === null) state = new Map();
+        for (const e of byGroup.get(String(g.id)) ?? []) {
+          const k = stateKey(e.type, e.state_key);
+          if (e.event_id === null) state.delete(k);
+          else state.set(k, e.event_id);
+        }
+        this.chainLength.set(g.id, g.chain_length);
       }
-      this.chainLength.set(g.id, g.chain_length);
+      this.cache.set(group, state);
+      out.set(String(group), state);
     }
-    this.cache.set(group, state);
-    return state;
+    return out;
   }
 
   /**

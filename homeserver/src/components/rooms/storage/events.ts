@@ -3,6 +3,9 @@ import { roomEventOf, type PDU, type RoomEvent } from '../../../core/events.js';
 import { LruCache } from '../../../util/lru.js';
 import { insertSql } from '../../../db/sql-literal.js';
 import { WriteBatch } from '../../../db/write-batch.js';
+import { anyText } from '../../../db/json-list.js';
+import { Coalescer } from '../../../util/coalesce.js';
+import { groupBy } from '../../../util/group-by.js';
 
 /** An event as this server holds it. The PDU is shared with the cache: never mutate it. */
 export interface StoredEvent {
@@ -123,9 +126,24 @@ export type NewEventRow = Omit<StoredEvent, 'depth' | 'outlier' | 'rejectedReaso
   softFailed?: boolean;
 };
 
+/** A page of a room's timeline events by stream position (see idsByStreamOrdering). */
+interface PageQuery {
+  room: string;
+  fromExclusive: number;
+  toInclusive: number;
+  limit: number;
+  direction: 'asc' | 'desc';
+}
+
+const pageKey = (q: PageQuery): string => `${q.room}\u0000${q.fromExclusive}\u0000${q.toInclusive}\u0000${q.limit}\u0000${q.direction}`;
+
 /** Reads events by ID through a bounded cache of parsed events; writes happen in the persist step. */
 export class EventStore {
   private readonly cache = new LruCache<string, StoredEvent>(20_000);
+  /** Misses of concurrent readers (the rooms of one sync) in one query. */
+  private readonly byId = new Coalescer<string, StoredEvent>((ids) => this.load([...ids.keys()]));
+  /** Stream-ordered pages of concurrent readers (the rooms of one sync), one query per distinct range. */
+  private readonly pages = new Coalescer<PageQuery, string[]>((queries) => this.loadPages(queries));
 
   constructor(private readonly db: Knex) {}
 
@@ -137,13 +155,22 @@ export class EventStore {
       if (hit) out.set(id, hit);
       else if (!out.has(id)) missing.push(id);
     }
-    for (let i = 0; i < missing.length; i += 500) {
-      const rows = (await this.db('events').select(COLUMNS).whereIn('event_id', missing.slice(i, i + 500))) as EventRow[];
-      for (const row of rows) {
-        const e = fromRow(row);
-        this.cache.set(e.eventId, e);
-        out.set(e.eventId, e);
-      }
+    if (missing.length === 0) return out;
+    const loaded = await this.byId.join(missing.map((id) => [id, id]));
+    for (const id of missing) {
+      const e = loaded.get(id);
+      if (e) out.set(id, e);
+    }
+    return out;
+  }
+
+  private async load(ids: readonly string[]): Promise<Map<string, StoredEvent>> {
+    const rows = (await this.db('events').select(COLUMNS).where(anyText(this.db, 'event_id', ids))) as EventRow[];
+    const out = new Map<string, StoredEvent>();
+    for (const row of rows) {
+      const e = fromRow(row);
+      this.cache.set(e.eventId, e);
+      out.set(e.eventId, e);
     }
     return out;
   }
@@ -152,21 +179,40 @@ export class EventStore {
     return (await this.getMany([id])).get(id);
   }
 
-  /** Rows in a room by stream position, for sync and for mapping stream tokens. */
-  async byStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<StoredEvent[]> {
-    // IDs only: the events themselves usually sit in the cache already (they were just written).
-    const rows = (await this.db('events')
-      .select('event_id')
-      .where('room_id', room)
-      .andWhere('stream_ordering', '>', fromExclusive)
-      .andWhere('stream_ordering', '<=', toInclusive)
-      .andWhere('outlier', false)
-      .whereNull('rejected_reason')
-      .andWhere('soft_failed', false)
-      .orderBy('stream_ordering', direction)
-      .limit(limit)) as Array<{ event_id: string }>;
-    const loaded = await this.getMany(rows.map((r) => r.event_id));
-    return rows.map((r) => loaded.get(r.event_id)).filter((e): e is StoredEvent => e !== undefined);
+  /**
+   * The IDs of a room's timeline events by stream position, for sync: the events themselves
+   * usually sit in the cache already (they were just written), and a reader may need only some.
+   */
+  async idsByStreamOrdering(room: string, fromExclusive: number, toInclusive: number, limit: number, direction: 'asc' | 'desc'): Promise<string[]> {
+    const query = { room, fromExclusive, toInclusive, limit, direction };
+    return (await this.pages.load(pageKey(query), query)) ?? [];
+  }
+
+  /** The event IDs of each page asked for; pages of many rooms over the same range go in one query. */
+  private async loadPages(queries: ReadonlyMap<string, PageQuery>): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const ranges = groupBy(queries.values(), (q) => `${q.fromExclusive}\u0000${q.toInclusive}\u0000${q.limit}\u0000${q.direction}`);
+    for (const same of ranges.values()) {
+      const { fromExclusive, toInclusive, limit, direction } = same[0]!;
+      const order = direction === 'asc' ? 'ASC' : 'DESC';
+      const { rows } = (await this.db.raw(
+        `SELECT p.room_id, p.event_id, p.stream_ordering
+         FROM jsonb_array_elements_text(?::jsonb) AS r(room_id)
+         CROSS JOIN LATERAL (
+           SELECT room_id, event_id, stream_ordering FROM events
+           WHERE room_id = r.room_id AND stream_ordering > ? AND stream_ordering <= ?
+             AND NOT outlier AND rejected_reason IS NULL AND NOT soft_failed
+           ORDER BY stream_ordering ${order} LIMIT ?
+         ) p`,
+        [JSON.stringify(same.map((q) => q.room)), fromExclusive, toInclusive, limit],
+      )) as { rows: Array<{ room_id: string; event_id: string; stream_ordering: number }> };
+      const byRoom = groupBy(rows, (r) => r.room_id);
+      for (const q of same) {
+        const page = (byRoom.get(q.room) ?? []).sort((a, b) => (direction === 'asc' ? 1 : -1) * (Number(a.stream_ordering) - Number(b.stream_ordering)));
+        out.set(pageKey(q), page.map((r) => r.event_id));
+      }
+    }
+    return out;
   }
 
   /**
