@@ -103,3 +103,21 @@ test('after a restart, with nothing in memory, the same initial sync answers the
   t.deepEqual(bodies(limited), ['forged 2', 'forged 4']);
   t.true(limited.timeline.limited);
 });
+
+test('a timeline holding exactly the limit is not limited, whether read from memory or after a restart', async (t) => {
+  const s = await startServer(t);
+  const c = await cast(s);
+  const room = await createRoom(c.alice, { preset: 'public_chat' });
+  await talk(c.alice, room, 3, 'said');
+  const only = (limit: number): Record<string, string> => ({ filter: JSON.stringify({ room: { rooms: [room], timeline: { limit, types: ['m.room.message'] } } }) });
+  const warm = (await sync(c.alice, only(3))).rooms.join[room];
+  t.deepEqual(bodies(warm), ['said 0', 'said 1', 'said 2']);
+  t.false(warm.timeline.limited);
+  const server = await restart(t, s);
+  const cold = (await sync(server.as(c.alice), only(3))).rooms.join[room];
+  t.deepEqual(bodies(cold), ['said 0', 'said 1', 'said 2']);
+  t.false(cold.timeline.limited, 'nothing older matches the filter');
+  const fewer = (await sync(server.as(c.alice), only(2))).rooms.join[room];
+  t.deepEqual(bodies(fewer), ['said 1', 'said 2']);
+  t.true(fewer.timeline.limited);
+});
