@@ -73,7 +73,7 @@ export class HearthClient {
   /** Thumbnails, downloads and uploads. */
   readonly media: MediaFiles;
   readonly search: MessageSearch;
-  /** Bumped when trust may have changed: secrets arrived from another device, or keys were fetched again. */
+  /** Bumped when this device's trust changed (secrets arrived from another device). */
   readonly trustChanged: Accessor<number>;
   private readonly setTrustChanged: (f: (n: number) => number) => void;
 
@@ -146,7 +146,6 @@ export class HearthClient {
       this.crypto.onRoomKeys(() => void this.decryptRooms(Object.keys(this.plain.rooms), true));
       this.crypto.onVerificationRequest((v) => this.addVerification(v));
       this.crypto.onSecretsReceived(() => this.setTrustChanged((n) => n + 1));
-      this.crypto.onIdentitiesChanged(() => this.setTrustChanged((n) => n + 1));
       this.setCryptoStatus('ready');
       await this.decryptRooms(Object.keys(this.plain.rooms));
       // A new account gets its cross-signing keys at once, so its devices can vouch for each other.
