@@ -13,22 +13,19 @@ export class PairKeys {
 
   key(a: string, b: string): string {
     let inner = this.byFirst.get(a);
+    const made = inner?.get(b);
+    if (made !== undefined) return made;
+    if (this.count >= this.limit) {
+      this.clear();
+      inner = undefined;
+    }
     if (inner === undefined) {
-      if (this.count >= this.limit) this.clear();
       inner = new Map();
       this.byFirst.set(a, inner);
     }
-    let k = inner.get(b);
-    if (k === undefined) {
-      if (this.count >= this.limit) {
-        this.clear();
-        this.byFirst.set(a, inner);
-        inner.clear();
-      }
-      k = `${a}\u0000${b}`;
-      inner.set(b, k);
-      this.count++;
-    }
+    const k = `${a}\u0000${b}`;
+    inner.set(b, k);
+    this.count++;
     return k;
   }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { stateKey, type PDU, type StateMap } from '../../core/events.js';
 import type { JsonObject } from '../../core/json.js';
 import type { PushRuleset } from '../../core/push-rules/defaults.js';
-import { evaluatePushRules, notificationLevel, type PushContext } from '../../core/push-rules/evaluate.js';
+import { notificationLevel, type PushContext } from '../../core/push-rules/evaluate.js';
 import type { RoomVersion } from '../../core/room-versions.js';
 import type { Viewer } from './client-events.js';
 import { matchesFilter, type RoomEventFilter } from './event-filter.js';
@@ -311,17 +311,12 @@ export class RoomSyncSource {
 
   /** Joined and invited member counts, and up to five other members to name the room after. */
   async summary(roomId: string, userId: string): Promise<{ joined: number; invited: number; heroes: string[] }> {
-    const rows = await this.memberRows(roomId);
+    const rows = await this.members.get(roomId);
     const joined = rows.filter((r) => r.membership === 'join');
     const invited = rows.filter((r) => r.membership === 'invite');
     const others = [...joined, ...invited].map((r) => r.user_id).filter((u) => u !== userId).sort();
     const heroes = others.length > 0 ? others.slice(0, 5) : rows.filter((r) => r.user_id !== userId).map((r) => r.user_id).sort().slice(0, 5);
     return { joined: joined.length, invited: invited.length, heroes };
-  }
-
-  /** The room's members (joined, invited, left, banned); cached until a membership of the room changes. */
-  private memberRows(roomId: string): Promise<ReadonlyArray<{ user_id: string; membership: string }>> {
-    return this.members.get(roomId);
   }
 
   /**
@@ -347,36 +342,14 @@ export class RoomSyncSource {
         candidates.push(e.pdu);
       }
     } else if (upTo > from) {
-      const rows = (await this.db('events')
-        .select('json')
-        .where('room_id', roomId)
-        .andWhere('stream_ordering', '>', from)
-        .andWhere('stream_ordering', '<=', upTo)
-        .andWhere('outlier', false)
-        .whereNull('rejected_reason')
-        .andWhere('soft_failed', false)
-        .andWhereNot('sender', userId)
-        .limit(1000)) as Array<{ json: string }>;
-      for (const r of rows) candidates.push(JSON.parse(r.json) as PDU);
+      candidates.push(...((await unreadCandidates(this.db, [{ roomId, after: from }], userId, upTo)).get(roomId) ?? []));
     }
     if (candidates.length > 0) {
-      const ctx = await this.pushContext(roomId, userId);
-      for (const pdu of candidates) {
-        const outcome = evaluatePushRules(rules, pdu, ctx);
-        if (!outcome.notify) continue;
-        notifications++;
-        if (outcome.highlight) highlights++;
-      }
+      const added = countNotifying(rules, candidates, await this.pushContext(roomId, userId));
+      notifications += added.notifications;
+      highlights += added.highlights;
     }
-    if (cached) {
-      // Updated in place: a new entry per member per message would outlive the young generation
-      // (it stays cached) and turn into old-generation garbage at the member's next sync.
-      cached.after = afterStream;
-      cached.upTo = Math.max(upTo, from);
-      cached.notifications = notifications;
-      cached.highlights = highlights;
-      cached.rules = rules;
-    } else this.unread.set(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
+    this.rememberUnread(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
   }
 
@@ -415,23 +388,28 @@ export class RoomSyncSource {
         const pdus = candidates.get(r.roomId) ?? [];
         const added = pdus.length === 0 ? { notifications: 0, highlights: 0 } : countNotifying(rules, pdus, await this.pushContext(r.roomId, userId));
         const counts = { notifications: r.notifications + added.notifications, highlights: r.highlights + added.highlights };
-        const entry = { after: r.after, upTo, ...counts, rules };
-        const key = pairKey(r.roomId, userId);
-        const prior = this.unread.get(key);
-        // In place, as unreadCounts does: no new entry per member per message.
-        if (prior) Object.assign(prior, entry);
-        else this.unread.set(key, entry);
+        this.rememberUnread(pairKey(r.roomId, userId), { after: r.after, upTo, ...counts, rules });
         out.set(r.roomId, counts);
       }),
     );
     return out;
   }
 
+  /**
+   * Updated in place when there is an entry: a new one per member per message would outlive the
+   * young generation (it stays cached) and turn into old-generation garbage at the member's next sync.
+   */
+  private rememberUnread(key: string, entry: { after: number; upTo: number; notifications: number; highlights: number; rules: PushRuleset }): void {
+    const prior = this.unread.get(key);
+    if (prior) Object.assign(prior, entry);
+    else this.unread.set(key, entry);
+  }
+
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */
   private async pushContext(roomId: string, userId: string): Promise<PushContext> {
     // Kept while the room's state (a new map on every change) and its member rows stay the same.
     const state = (await this.current.info(roomId))?.state;
-    const rows = await this.memberRows(roomId);
+    const rows = await this.members.get(roomId);
     const key = pairKey(roomId, userId);
     const hit = this.pushContexts.get(key);
     if (hit && hit.state === state && hit.rows === rows) return hit.context;

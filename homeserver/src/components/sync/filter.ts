@@ -3,6 +3,7 @@ import { validate } from '../../http/body.js';
 import { errors } from '../../http/errors.js';
 import { roomEventFilterSchema, type RoomEventFilter } from '../rooms/event-filter.js';
 import { LruCache } from '../../util/lru.js';
+import { pairKey } from '../../util/pair-key.js';
 
 const eventFilter = z.object({
   limit: z.number().int().min(0).optional(),
@@ -71,7 +72,7 @@ export async function resolveSyncFilter(
     if (raw.length <= MAX_CACHED_FILTER) inlineFilters.set(raw, filter);
     return filter;
   }
-  const key = `${userId}\u0000${raw}`;
+  const key = pairKey(userId, raw);
   const hit = storedFilters.get(key);
   if (hit) return hit;
   value = await lookup(raw);

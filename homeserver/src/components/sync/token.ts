@@ -55,6 +55,7 @@ export function parseSyncToken(s: string): SyncPositions {
   return out;
 }
 
+/** Whether `a` and `b` name the same position in every stream (field by field: on every long-poll). */
 export function samePositions(a: SyncPositions, b: SyncPositions): boolean {
   return (
     a.events === b.events &&

@@ -11,6 +11,12 @@ import { yieldToEventLoop } from '../../../core/state-res/store.js';
 /** Items encoded between two turns of the event loop. */
 const YIELD_EVERY = 256;
 
+/** One signature of an item by a key we hold; without a job it cannot verify. */
+interface PlannedCheck {
+  keyId: string;
+  job: SignatureJob | undefined;
+}
+
 /** One signed object to check: `json` must carry a valid signature of `serverName` made at `atTs`. */
 export interface SignedItem {
   serverName: string;
@@ -107,19 +113,19 @@ export class KeyRing {
     await this.ensure(wanted);
     const keysByServer = new Map<string, Map<string, KnownKey>>();
     await Promise.all([...wanted.keys()].map(async (s) => keysByServer.set(s, await this.known(s))));
-    const plans: Array<ReturnType<KeyRing['plan']>> = [];
+    const plans: PlannedCheck[][] = [];
     for (const item of items) {
       // Encoding a batch of thousands of events takes a while: let other work in between.
       if (plans.length > 0 && plans.length % YIELD_EVERY === 0) await yieldToEventLoop();
       plans.push(this.plan(item, keysByServer.get(item.serverName)));
     }
-    const oks = await signaturePool.verify(plans.flatMap((p) => p.checks.flatMap((c) => (c.job ? [c.job] : []))));
+    const oks = await signaturePool.verify(plans.flatMap((checks) => checks.flatMap((c) => (c.job ? [c.job] : []))));
     let at = 0;
-    return plans.map((plan, i) => {
+    return plans.map((checks, i) => {
       const item = items[i]!;
       let verified = 0;
       let failed: string | undefined;
-      for (const c of plan.checks) {
+      for (const c of checks) {
         const ok = c.job !== undefined && oks[at++] === true;
         if (!ok) failed ??= c.keyId;
         else verified++;
@@ -160,15 +166,15 @@ export class KeyRing {
    * The signature checks an item needs: one per signature by a key we hold that is valid at the
    * item's time (others are skipped, as the spec asks). A check without a job cannot verify.
    */
-  private plan(item: SignedItem, keys: Map<string, KnownKey> | undefined): { checks: Array<{ keyId: string; job: SignatureJob | undefined }> } {
+  private plan(item: SignedItem, keys: Map<string, KnownKey> | undefined): PlannedCheck[] {
     const enforce = item.enforceKeyValidity !== false;
-    const checks: Array<{ keyId: string; job: SignatureJob | undefined }> = [];
+    const checks: PlannedCheck[] = [];
     for (const keyId of signingKeyIds(item.json, item.serverName)) {
       const key = keys?.get(keyId);
       if (!key || !keyValidAt(key, item.atTs, enforce)) continue;
       checks.push({ keyId, job: jsonSignatureJob(item.json, item.serverName, keyId, key.publicKey) });
     }
-    return { checks };
+    return checks;
   }
 
   /** Fetches what the cache lacks: per server, key IDs and the latest time each must be valid at. */
