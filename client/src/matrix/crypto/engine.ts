@@ -94,5 +94,7 @@ export interface CryptoEngine {
   requestMissingSecrets(): Promise<void>;
   /** Called when secrets from another device made a difference (keys backed up, history readable). */
   onSecretsReceived(listener: () => void): void;
+  /** Called after keys of users we track were fetched again (device-list changes): trust may differ. */
+  onIdentitiesChanged(listener: () => void): void;
   close(): void;
 }

@@ -4,7 +4,7 @@ import type { HttpClient } from '../http';
 import type { JsonObject, MatrixEvent, SyncResponse } from '../types';
 import type { CryptoEngine, Decrypted, DeviceInfo, Shield, VerificationLike } from './engine';
 import { Verification } from './verification';
-import { sendRequest, type OutgoingLike } from './requests';
+import { REQUEST_TYPES, sendRequest, type OutgoingLike } from './requests';
 import { base64ToBytes, bytesToBase64, decodeRecoveryKey, encodeRecoveryKey } from './recovery-key';
 
 const SHIELD: Record<number, Shield['color']> = { [sdk.ShieldColor.Red]: 'red', [sdk.ShieldColor.Grey]: 'grey', [sdk.ShieldColor.None]: 'none' };
@@ -57,6 +57,7 @@ export class OlmEngine implements CryptoEngine {
   private readonly verificationListeners: Array<(v: VerificationLike) => void> = [];
   private readonly seenRequests = new Set<string>();
   private readonly secretListeners: Array<() => void> = [];
+  private readonly identityListeners: Array<() => void> = [];
 
   private constructor(
     readonly machine: sdk.OlmMachine,
@@ -116,10 +117,15 @@ export class OlmEngine implements CryptoEngine {
       do {
         this.again = false;
         const requests = (await this.machine.outgoingRequests()) as unknown as OutgoingLike[];
+        let queried = false;
         for (const r of requests) {
           const response = await sendRequest(this.http, r);
           await this.machine.markRequestAsSent(r.id, r.type, response);
+          if (r.type === REQUEST_TYPES.KeysQuery) queried = true;
         }
+        // Someone's keys changed and were fetched again: a signature just made by a verification,
+        // for one, counts only from here, so whatever shows trust must look again.
+        if (queried) for (const l of this.identityListeners) l();
         // Olm sessions the machine wants by itself (to answer a secret or key request from a
         // device it has no session with yet, or to unwedge one) are claimed here.
         if (await this.claimMissingSessions([])) this.again = true;
@@ -390,6 +396,10 @@ export class OlmEngine implements CryptoEngine {
 
   onSecretsReceived(listener: () => void): void {
     this.secretListeners.push(listener);
+  }
+
+  onIdentitiesChanged(listener: () => void): void {
+    this.identityListeners.push(listener);
   }
 
   /**

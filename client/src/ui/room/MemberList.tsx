@@ -14,7 +14,7 @@ function MemberDevices(props: { userId: string; onError: (err: unknown) => void 
   const client = useClient();
   const own = (): boolean => props.userId === client.userId;
   const [trust] = createResource(
-    () => [props.userId, client.verifications().map((v) => v.snapshot()?.phase).join(), client.trustChanged()] as const,
+    () => [props.userId, client.verifications().map((v) => v.snapshot()?.phase).join(), client.trustChanged(), client.identitiesChanged()] as const,
     async ([userId]) => {
       // Failures show as "no sessions" rather than break the panel.
       const [devices, user] = await Promise.all([client.devices(userId).catch(() => []), userId === client.userId ? Promise.resolve(false) : client.isUserVerified(userId).catch(() => false)]);
