@@ -74,6 +74,32 @@ test.serial('an unauthorised state change is rejected and the state stays', asyn
   t.falsy(JSON.stringify(sync.body).includes(e.eventId));
 });
 
+test.serial("a transaction's events move the room's forward extremities as they would one by one", async (t) => {
+  const db = net.server('hs1.test').hs.database.db;
+  const stored = async (): Promise<string[]> => ((await db('room_forward_extremities').where('room_id', roomId).orderBy('event_id')) as Array<{ event_id: string }>).map((r) => r.event_id);
+  const text = (body: string) => ({ type: 'm.room.message', content: { msgtype: 'm.text', body } });
+  const tips = await roomTips(net, 'hs1.test', roomId);
+  // Two events on the same tips: the room forks.
+  const a = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, text('fork a'));
+  const b = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, text('fork b'));
+  t.deepEqual(await push(net, 'hs2.test', 'hs1.test', [a.pdu, b.pdu]), { [a.eventId]: {}, [b.eventId]: {} });
+  t.deepEqual(await stored(), [a.eventId, b.eventId].sort());
+  // One event merges the fork, a rejected one sits in between, and one more builds on the merge.
+  const merged = { ...tips, prev: [a.eventId, b.eventId], depth: tips.depth + 1 };
+  const c = forgeNext(net, 'hs2.test', merged, roomId, bob.userId, text('merge'));
+  const refused = forgeNext(net, 'hs2.test', merged, roomId, bob.userId, { type: 'm.room.power_levels', state_key: '', content: { users: { [bob.userId]: 100 } } });
+  const d = forgeNext(net, 'hs2.test', { ...merged, prev: [c.eventId], depth: merged.depth + 1 }, roomId, bob.userId, text('after the merge'));
+  const results = await push(net, 'hs2.test', 'hs1.test', [c.pdu, refused.pdu, d.pdu]);
+  t.deepEqual([results[c.eventId], results[d.eventId]], [{}, {}]);
+  t.truthy(results[refused.eventId]?.error);
+  t.deepEqual(await stored(), [d.eventId]);
+  // What hs1 sends next builds on the same tip the database holds.
+  const sent = await alice.call('PUT', `${C}/rooms/${enc(roomId)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: 'on top' });
+  const next = await db('events').where('event_id', sent.body.event_id).first();
+  t.deepEqual(JSON.parse(next.json).prev_events, [d.eventId]);
+  t.deepEqual(await stored(), [sent.body.event_id]);
+});
+
 test.serial('an event allowed by its own history but not by the current state is soft-failed: stored, not shown', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
   // bob is banned now; his next event still cites the state before the ban.

@@ -84,7 +84,7 @@ export class InboundPdus implements InboundPduHandler {
             const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
             outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));
           }
-          await flushDeferred(trx, this.ctx.events, info.version, batch.deferred);
+          await flushDeferred(trx, info.version, batch.deferred);
         });
         batch!.committed();
       } catch (err) {

@@ -6,7 +6,7 @@ import type { RoomInfo } from '../pipeline/room-info.js';
 import type { StoredEvent } from '../storage/events.js';
 import { asRoomEvent, checkAgainstAuthEvents, checkAgainstState, impliedCreateId, stateResStore } from './auth-check.js';
 import type { RoomFederationContext } from './context.js';
-import { applyCurrentState, persistOutliers, persistTimelineEvent, type DeferredWrites, type Group } from './persist.js';
+import { applyCurrentState, deferredWrites, persistOutliers, persistTimelineEvent, type DeferredWrites, type Group } from './persist.js';
 import type { RemoteRoom } from './remote.js';
 import type { CheckedPdu } from './verify.js';
 
@@ -43,7 +43,7 @@ export class IngestBatch {
    * the event cache, which is asked first.
    */
   readonly absent = new Set<string>();
-  readonly deferred: DeferredWrites = { events: [], search: [] };
+  readonly deferred: DeferredWrites = deferredWrites();
 
   constructor(readonly trx: Knex.Transaction) {}
 
@@ -295,7 +295,7 @@ export class EventIngest {
       if (newState) {
         const oldGroup = { id: now.stateGroup, state: now.state };
         current = newState === p.stateAfter ? after : { id: await groups.create(trx, roomId, newState, after), state: newState };
-        await applyCurrentState(trx, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents });
+        await applyCurrentState(trx, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents, deferred: batch?.deferred });
       }
       return { stored, before, after, current };
     };

@@ -3,10 +3,11 @@ import { redactsOf } from '../../../core/auth/index.js';
 import { splitStateKey, type PDU, type StateMap } from '../../../core/events.js';
 import { isJsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
-import type { EventStore, NewEventRow, StoredEvent } from '../storage/events.js';
+import { eventInsertSql, type EventStore, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
-import { indexForSearch } from '../storage/search.js';
-import { moveForwardExtremities } from '../storage/extremities.js';
+import { indexForSearch, searchIndexSql } from '../storage/search.js';
+import { forwardExtremitySql, moveForwardExtremities } from '../storage/extremities.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 import type { CheckedPdu } from './verify.js';
 
 /** Rows per statement: PostgreSQL takes at most 65,535 parameters, and a big room's state is large. */
@@ -60,13 +61,30 @@ export async function persistOutliers(trx: Knex.Transaction, events: EventStore,
 export interface DeferredWrites {
   events: NewEventRow[];
   search: Array<{ streamOrdering: number; pdu: PDU }>;
+  /**
+   * Per room, its forward extremities as the database holds them (`from`) and as the batch left
+   * them (`to`). Only the difference is written: one statement for the batch, not one per event.
+   */
+  extremities: Map<string, { from: readonly string[]; to: readonly string[] }>;
 }
 
-export async function flushDeferred(trx: Knex.Transaction, events: EventStore, rv: RoomVersion, d: DeferredWrites): Promise<void> {
-  await events.insert(trx, d.events);
-  if (d.search.length > 0) await indexForSearch(trx, d.search, rv);
+export function deferredWrites(): DeferredWrites {
+  return { events: [], search: [], extremities: new Map() };
+}
+
+/** Everything a batch left for its end, sent to the database as one message. */
+export async function flushDeferred(trx: Knex.Transaction, rv: RoomVersion, d: DeferredWrites): Promise<void> {
+  const sql = eventInsertSql(d.events);
+  if (d.search.length > 0) sql.push(...searchIndexSql(d.search, rv));
+  for (const [roomId, { from, to }] of d.extremities) {
+    const gone = from.filter((x) => !to.includes(x));
+    const added = to.filter((x) => !from.includes(x));
+    if (gone.length > 0 || added.length > 0) sql.push(...forwardExtremitySql(roomId, gone, added));
+  }
+  await new WriteBatch().add(...sql).runIn(trx);
   d.events.length = 0;
   d.search.length = 0;
+  d.extremities.clear();
 }
 
 export interface TimelineInput {
@@ -148,6 +166,8 @@ export interface CurrentStateChange {
   streamOrdering: number;
   /** Member events of the new state, by ID, that the change needs (from memory or the database). */
   memberEvents: ReadonlyMap<string, Pick<PDU, 'content' | 'state_key'>>;
+  /** When set, the move of forward extremities is left here for the batch to write. */
+  deferred?: DeferredWrites | undefined;
 }
 
 /** Moves the room's current state, forward extremities and memberships to a new resolved state. */
@@ -180,6 +200,11 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
     await trx('room_memberships').insert(memberships.slice(i, i + CHUNK)).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
   }
 
+  if (change.deferred) {
+    const pending = change.deferred.extremities.get(roomId);
+    change.deferred.extremities.set(roomId, { from: pending?.from ?? change.oldExtremities, to: change.newExtremities });
+    return;
+  }
   const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
   const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
   await moveForwardExtremities(trx, roomId, gone, added);
