@@ -6,7 +6,8 @@ import type { RoomVersion } from '../../../core/room-versions.js';
 import { eventInsertSql, type EventStore, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
 import { indexForSearch, searchIndexSql } from '../storage/search.js';
-import { forwardExtremitySql, moveForwardExtremities } from '../storage/extremities.js';
+import { forwardExtremitySql } from '../storage/extremities.js';
+import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
 import { WriteBatch } from '../../../db/write-batch.js';
 import type { CheckedPdu } from './verify.js';
 
@@ -170,44 +171,53 @@ export interface CurrentStateChange {
   deferred?: DeferredWrites | undefined;
 }
 
-/** Moves the room's current state, forward extremities and memberships to a new resolved state. */
+/**
+ * Moves the room's current state, forward extremities and memberships to a new resolved state, in
+ * one message to the database (a join brings tens of thousands of rows).
+ */
 export async function applyCurrentState(trx: Knex.Transaction, change: CurrentStateChange): Promise<void> {
   const { roomId } = change;
   const old = change.oldGroup?.state ?? new Map<string, string>();
-  const upserts: Array<{ room_id: string; type: string; state_key: string; event_id: string }> = [];
-  const removed: Array<[string, string]> = [];
+  const upserts: Array<[string, string, string, string]> = [];
+  const memberships: Array<[string, string, string, string, number, boolean]> = [];
   for (const [k, id] of change.newGroup.state) {
-    if (old.get(k) !== id) {
-      const [type, sk] = splitStateKey(k);
-      upserts.push({ room_id: roomId, type, state_key: sk, event_id: id });
-    }
+    if (old.get(k) === id) continue;
+    const [type, sk] = splitStateKey(k);
+    upserts.push([roomId, type, sk, id]);
+    if (type !== 'm.room.member') continue;
+    const membership = change.memberEvents.get(id)?.content.membership;
+    if (typeof membership === 'string') memberships.push([roomId, sk, membership, id, change.streamOrdering, false]);
   }
-  for (const k of old.keys()) if (!change.newGroup.state.has(k)) removed.push(splitStateKey(k));
-  for (let i = 0; i < upserts.length; i += CHUNK) await trx('current_state').insert(upserts.slice(i, i + CHUNK)).onConflict(['room_id', 'type', 'state_key']).merge(['event_id']);
-  for (const [type, sk] of removed) await trx('current_state').where({ room_id: roomId, type, state_key: sk }).delete();
-  if (change.oldGroup?.id !== change.newGroup.id) await trx('rooms').update({ current_state_group: change.newGroup.id }).where('room_id', roomId);
-
-  const memberships = upserts
-    .filter((u) => u.type === 'm.room.member')
-    .flatMap((u) => {
-      const e = change.memberEvents.get(u.event_id);
-      const membership = e?.content.membership;
-      return typeof membership === 'string'
-        ? [{ room_id: roomId, user_id: u.state_key, membership, event_id: u.event_id, stream_ordering: change.streamOrdering, forgotten: false }]
-        : [];
-    });
+  const sql: string[] = [];
+  for (let i = 0; i < upserts.length; i += CHUNK) {
+    sql.push(insertSql('current_state', ['room_id', 'type', 'state_key', 'event_id'], upserts.slice(i, i + CHUNK), 'ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id'));
+  }
+  const room = sqlLiteral(roomId);
+  for (const k of old.keys()) {
+    if (change.newGroup.state.has(k)) continue;
+    const [type, sk] = splitStateKey(k);
+    sql.push(`DELETE FROM current_state WHERE room_id = ${room} AND type = ${sqlLiteral(type)} AND state_key = ${sqlLiteral(sk)}`);
+  }
+  if (change.oldGroup?.id !== change.newGroup.id) sql.push(`UPDATE rooms SET current_state_group = ${sqlLiteral(change.newGroup.id)} WHERE room_id = ${room}`);
   for (let i = 0; i < memberships.length; i += CHUNK) {
-    await trx('room_memberships').insert(memberships.slice(i, i + CHUNK)).onConflict(['room_id', 'user_id']).merge(['membership', 'event_id', 'stream_ordering', 'forgotten']);
+    sql.push(
+      insertSql(
+        'room_memberships',
+        ['room_id', 'user_id', 'membership', 'event_id', 'stream_ordering', 'forgotten'],
+        memberships.slice(i, i + CHUNK),
+        'ON CONFLICT (room_id, user_id) DO UPDATE SET membership = excluded.membership, event_id = excluded.event_id, stream_ordering = excluded.stream_ordering, forgotten = excluded.forgotten',
+      ),
+    );
   }
-
   if (change.deferred) {
     const pending = change.deferred.extremities.get(roomId);
     change.deferred.extremities.set(roomId, { from: pending?.from ?? change.oldExtremities, to: change.newExtremities });
-    return;
+  } else {
+    const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
+    const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
+    sql.push(...forwardExtremitySql(roomId, gone, added));
   }
-  const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
-  const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
-  await moveForwardExtremities(trx, roomId, gone, added);
+  await new WriteBatch().add(...sql).runIn(trx);
 }
 
 export function storedOf(

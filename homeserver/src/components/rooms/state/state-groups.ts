@@ -4,6 +4,8 @@ import { LruCache } from '../../../util/lru.js';
 import { Coalescer } from '../../../util/coalesce.js';
 import { groupBy } from '../../../util/group-by.js';
 import { anyBigint } from '../../../db/json-list.js';
+import { insertSql } from '../../../db/sql-literal.js';
+import { WriteBatch } from '../../../db/write-batch.js';
 
 /** A chain of deltas is cut with a full copy this often, bounding the rows read to rebuild a state. */
 const MAX_CHAIN_LENGTH = 256;
@@ -106,16 +108,16 @@ export class StateGroups {
    */
   async create(trx: Knex.Transaction, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<number> {
     const planned = await this.plan(trx, roomId, state, parent);
-    for (const statement of planned.statements) await statement;
+    await new WriteBatch().add(...planned.statements).runIn(trx);
     return planned.id;
   }
 
   /**
-   * A new group's ID and the statements that store it (built on `db`, not yet run): what `create`
+   * A new group's ID and the statements that store it (SQL, not yet run): what `create`
    * does, for a WriteBatch. The ID comes from the table's sequence, reserved a block at a time, so
    * planning usually needs no round trip.
    */
-  async plan(db: Knex, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<{ id: number; statements: Knex.QueryBuilder[] }> {
+  async plan(db: Knex, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<{ id: number; statements: string[] }> {
     const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(db, parent.id))) : undefined;
     const asDelta = parent !== undefined && parentLength !== undefined && parentLength < MAX_CHAIN_LENGTH;
     const entries: Array<[StateKey, string | null]> = [];
@@ -127,16 +129,13 @@ export class StateGroups {
     }
     const id = await this.nextId();
     const chainLength = asDelta ? parentLength + 1 : 0;
-    const statements = [db('state_groups').insert({ id, room_id: roomId, parent: asDelta ? parent.id : null, chain_length: chainLength })];
+    const statements = [insertSql('state_groups', ['id', 'room_id', 'parent', 'chain_length'], [[id, roomId, asDelta ? parent.id : null, chainLength]])];
     for (let i = 0; i < entries.length; i += 1000) {
-      statements.push(
-        db('state_group_entries').insert(
-          entries.slice(i, i + 1000).map(([k, eventId]) => {
-            const [type, key] = splitStateKey(k);
-            return { group_id: id, type, state_key: key, event_id: eventId };
-          }),
-        ),
-      );
+      const rows = entries.slice(i, i + 1000).map(([k, eventId]) => {
+        const [type, key] = splitStateKey(k);
+        return [id, type, key, eventId];
+      });
+      statements.push(insertSql('state_group_entries', ['group_id', 'type', 'state_key', 'event_id'], rows));
     }
     this.chainLength.set(id, chainLength);
     return { id, statements };

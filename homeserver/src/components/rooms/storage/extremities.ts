@@ -1,16 +1,10 @@
-import type { Knex } from 'knex';
 import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
-import { WriteBatch } from '../../../db/write-batch.js';
 
 /**
- * Moves a room's forward extremities: `gone` stop being tips, `added` become tips. A linear room
- * (one tip replaced by one) takes a single statement instead of a delete and an insert.
+ * The statements that move a room's forward extremities, as SQL for a WriteBatch: `gone` stop being
+ * tips, `added` become tips. A linear room (one tip replaced by one) takes a single statement
+ * instead of a delete and an insert.
  */
-export async function moveForwardExtremities(trx: Knex.Transaction, roomId: string, gone: readonly string[], added: readonly string[]): Promise<void> {
-  await new WriteBatch().add(...forwardExtremitySql(roomId, gone, added)).runIn(trx);
-}
-
-/** The statements of `moveForwardExtremities`, as SQL for a WriteBatch. */
 export function forwardExtremitySql(roomId: string, gone: readonly string[], added: readonly string[]): string[] {
   const room = sqlLiteral(roomId);
   if (gone.length === 1 && added.length === 1) {
