@@ -66,6 +66,15 @@ function encodeNumber(n: number): string {
   throw new CanonicalJsonError(`integer out of range ±(2^53−1): ${n}`);
 }
 
+/** The keys of a plain object in canonical order; throws for any other kind of object. */
+function plainObjectKeys(obj: object): string[] {
+  const proto: unknown = Object.getPrototypeOf(obj);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CanonicalJsonError('only plain objects and arrays can be encoded');
+  }
+  return sortKeys(Object.keys(obj));
+}
+
 function encode(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
@@ -86,12 +95,8 @@ function encode(value: unknown, depth: number): string {
         for (let i = 1; i < n; i++) out += ',' + encode(value[i], depth + 1);
         return out + ']';
       }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) {
-        throw new CanonicalJsonError('only plain objects and arrays can be encoded');
-      }
       const obj = value as Record<string, unknown>;
-      const keys = sortKeys(Object.keys(obj));
+      const keys = plainObjectKeys(obj);
       let out = '{';
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
@@ -113,4 +118,22 @@ export function canonicalJson(value: unknown): string {
 
 export function canonicalJsonBytes(value: unknown): Buffer {
   return Buffer.from(encode(value, 0), 'utf8');
+}
+
+/**
+ * The members of a plain object as canonical JSON writes them (`"key":value`), in canonical key
+ * order: `'{' + members.join(',') + '}'` is canonicalJson(obj), and any subset of them joined the
+ * same way, in the same order, is the canonical JSON of the object with only those keys. Throws
+ * as canonicalJson(obj) would, the same error for the same value.
+ */
+export function canonicalJsonMembers(obj: object): { keys: string[]; members: string[] } {
+  if (Array.isArray(obj)) throw new CanonicalJsonError('an array has no members');
+  const record = obj as Record<string, unknown>;
+  const keys = plainObjectKeys(record);
+  const members = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    members[i] = encodeString(k) + ':' + encode(record[k], 1);
+  }
+  return { keys, members };
 }

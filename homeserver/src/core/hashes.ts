@@ -36,19 +36,28 @@ export function computeContentHash(event: EventLike): string {
  * events with no canonical encoding: either way the event must be treated as redacted.
  */
 export function checkContentHash(event: EventLike): boolean {
-  const hashes = event['hashes'];
-  if (typeof hashes !== 'object' || hashes === null || !Object.hasOwn(hashes, 'sha256')) return false;
-  const claimed = (hashes as Record<string, unknown>)['sha256'];
-  if (typeof claimed !== 'string') return false;
-  let claimedBytes: Buffer;
+  const claimed = claimedContentHash(event);
+  if (claimed === undefined) return false;
   let actual: Buffer;
   try {
-    claimedBytes = decodeBase64(claimed);
     actual = sha256(canonicalJsonBytes(without(event, CONTENT_HASH_EXCLUDED)));
   } catch {
     return false;
   }
-  return claimedBytes.equals(actual);
+  return claimed.equals(actual);
+}
+
+/** The decoded `hashes.sha256` of an event; undefined when it is missing or not base64. */
+export function claimedContentHash(event: EventLike): Buffer | undefined {
+  const hashes = event['hashes'];
+  if (typeof hashes !== 'object' || hashes === null || !Object.hasOwn(hashes, 'sha256')) return undefined;
+  const claimed = (hashes as Record<string, unknown>)['sha256'];
+  if (typeof claimed !== 'string') return undefined;
+  try {
+    return decodeBase64(claimed);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

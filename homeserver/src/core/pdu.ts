@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
-import { canonicalJson, CanonicalJsonError } from './canonical-json.js';
+import { CanonicalJsonError } from './canonical-json.js';
+import { encodeEvent, type EventEncodings } from './event-encodings.js';
 import type { PDU } from './events.js';
 import { isValidEventId, isValidRoomId, parseUserId } from './ids.js';
 import { isJsonObject, type JsonObject } from './json.js';
@@ -26,9 +27,9 @@ export const MAX_AUTH_EVENTS = 10;
 /** `depth_v6`: depth stays within canonical JSON integers; a room at the limit keeps it. */
 export const MAX_DEPTH = Number.MAX_SAFE_INTEGER;
 
-export type PduFormatResult = { ok: true; pdu: PDU } | { ok: false; reason: string };
+export type PduFormatResult = { ok: true; pdu: PDU; encodings: EventEncodings } | { ok: false; reason: string };
 
-function fail(reason: string): PduFormatResult {
+function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
 }
 
@@ -133,19 +134,38 @@ function checkFields(e: JsonObject, rv: RoomVersion): string | null {
  * encoding (floats, integers beyond ±(2^53−1)) are refused in every room version. From v6 the spec
  * requires it; before v6 it asks servers to tolerate them, but we could not reproduce the origin's
  * hashes of such an event anyway (JSON.parse has already rounded large integers, and floats have
- * no canonical form), and we host no rooms of those versions.
+ * no canonical form), and we host no rooms of those versions. A well-formed event comes with its
+ * encodings, which the checks that follow (event ID, signatures, content hash) and storage use.
  */
 export function checkPduFormat(value: unknown, rv: RoomVersion): PduFormatResult {
+  const fields = checkPduFields(value, rv);
+  if (!fields.ok) return fields;
+  const encoded = checkPduEncoding(fields.pdu, rv);
+  return encoded.ok ? { ok: true, pdu: fields.pdu, encodings: encoded.encodings } : encoded;
+}
+
+/**
+ * The first part of checkPduFormat: every check that needs no encoding of the event. Cheap, so a
+ * large batch can learn which events it will go on with (and whose keys their signatures need)
+ * before encoding any.
+ */
+export function checkPduFields(value: unknown, rv: RoomVersion): { ok: true; pdu: PDU } | { ok: false; reason: string } {
   if (!isJsonObject(value)) return fail('a PDU must be a JSON object');
   const fieldError = checkFields(value, rv);
   if (fieldError !== null) return fail(fieldError);
-  let size: number;
+  return { ok: true, pdu: value as unknown as PDU };
+}
+
+/** The rest of checkPduFormat for an event whose fields passed: a canonical encoding within the size limit. */
+export function checkPduEncoding(pdu: PDU, rv: RoomVersion): { ok: true; encodings: EventEncodings } | { ok: false; reason: string } {
+  let encodings: EventEncodings;
   try {
-    size = bytes(canonicalJson(value));
+    encodings = encodeEvent(pdu, rv);
   } catch (err) {
     if (err instanceof CanonicalJsonError) return fail(`not canonical JSON: ${err.message}`);
     throw err;
   }
+  const size = bytes(encodings.json);
   if (size > MAX_PDU_BYTES) return fail(`event is ${size} bytes as canonical JSON, more than ${MAX_PDU_BYTES}`);
-  return { ok: true, pdu: value as unknown as PDU };
+  return { ok: true, encodings };
 }

@@ -157,8 +157,10 @@ export interface SignatureJob {
  * What checking `obj`'s signature by `signingName` with `keyId` comes down to, ready to verify
  * here (verifyJob) or on another thread; undefined when it could not verify whatever the bytes
  * (no such signature, an unknown algorithm, a malformed key or signature, no canonical encoding).
+ * `signedBytes`, when the caller has them already, are the canonical JSON of `obj` without
+ * `signatures` and `unsigned`; only `obj`'s signatures are read then.
  */
-export function jsonSignatureJob(obj: object, signingName: string, keyId: string, publicKeyBase64: string): SignatureJob | undefined {
+export function jsonSignatureJob(obj: object, signingName: string, keyId: string, publicKeyBase64: string, signedBytes?: Buffer): SignatureJob | undefined {
   if (!keyId.startsWith(ED25519_PREFIX) || keyId.length === ED25519_PREFIX.length) return undefined;
   const signatures = (obj as Record<string, unknown>)['signatures'];
   if (!isRecord(signatures)) return undefined;
@@ -172,7 +174,7 @@ export function jsonSignatureJob(obj: object, signingName: string, keyId: string
   try {
     publicKey = decodeBase64(publicKeyBase64);
     signature = decodeBase64(signatureBase64);
-    data = canonicalJsonBytes(signedPart(obj));
+    data = signedBytes ?? canonicalJsonBytes(signedPart(obj));
   } catch {
     return undefined;
   }

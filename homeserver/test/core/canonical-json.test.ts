@@ -1,5 +1,5 @@
 import test from 'ava';
-import { canonicalJson, canonicalJsonBytes, CanonicalJsonError, compareCodePoints, MAX_NESTING_DEPTH } from '../../src/core/canonical-json.js';
+import { canonicalJson, canonicalJsonBytes, CanonicalJsonError, canonicalJsonMembers, compareCodePoints, MAX_NESTING_DEPTH } from '../../src/core/canonical-json.js';
 import { loadVector } from '../helpers/vectors.js';
 
 interface AppendixVectors {
@@ -92,4 +92,20 @@ test('cycles are refused rather than looping', (t) => {
 
 test('a __proto__ key from JSON.parse is encoded like any other key', (t) => {
   t.is(canonicalJson(JSON.parse('{"b":1,"__proto__":{"x":1}}')), '{"__proto__":{"x":1},"b":1}');
+});
+
+test('members: in canonical order, joined they are the canonical JSON, and they fail as it does', (t) => {
+  const value = JSON.parse('{"b":[1,{"y":2,"x":1}],"__proto__":"p","\u{1F600}":1,"\uFFFF":2,"a":"é"}') as object;
+  const { keys, members } = canonicalJsonMembers(value);
+  t.deepEqual(keys, ['__proto__', 'a', 'b', '\uFFFF', '\u{1F600}']);
+  t.is('{' + members.join(',') + '}', canonicalJson(value));
+  const withoutB: Record<string, unknown> = { ...value };
+  delete withoutB['b'];
+  t.is('{' + members.filter((_, i) => keys[i] !== 'b').join(',') + '}', canonicalJson(withoutB), 'a subset is the object with only those keys');
+  for (const bad of [{ a: 1, b: 1.5, c: 'x\ud800' }, { a: new Map() }, { deep: JSON.parse('['.repeat(MAX_NESTING_DEPTH) + ']'.repeat(MAX_NESTING_DEPTH)) as unknown }]) {
+    const expected = t.throws(() => canonicalJson(bad), { instanceOf: CanonicalJsonError });
+    t.throws(() => canonicalJsonMembers(bad), { instanceOf: CanonicalJsonError, message: expected?.message });
+  }
+  t.throws(() => canonicalJsonMembers([1]), { instanceOf: CanonicalJsonError });
+  t.throws(() => canonicalJsonMembers(new Date()), { instanceOf: CanonicalJsonError });
 });

@@ -2,7 +2,9 @@ import test from 'ava';
 import { Buffer } from 'node:buffer';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import type { JsonObject } from '../../src/core/json.js';
-import { checkPduFormat, MAX_PDU_BYTES } from '../../src/core/pdu.js';
+import type { PDU } from '../../src/core/events.js';
+import { computeEventId } from '../../src/core/ids.js';
+import { checkPduEncoding, checkPduFields, checkPduFormat, MAX_PDU_BYTES } from '../../src/core/pdu.js';
 import { roomVersion, type RoomVersion } from '../../src/core/room-versions.js';
 import { loadVector } from '../helpers/vectors.js';
 
@@ -211,4 +213,16 @@ test('the input is returned as is, not copied or changed', (t) => {
   t.true(r.ok);
   if (r.ok) t.is(r.pdu as unknown, copy);
   t.deepEqual(copy, good);
+});
+
+test('a well-formed event comes with its encodings; field checks come before the encoding', (t) => {
+  const r = checkPduFormat(good, rv('11'));
+  t.true(r.ok);
+  if (r.ok) {
+    t.is(r.encodings.json, canonicalJson(good));
+    t.is(r.encodings.eventId, computeEventId(good, rv('11')));
+  }
+  t.is(reasonOf({ ...good, type: 5, content: { n: 1.5 } }, '11'), 'type must be a string');
+  t.deepEqual(checkPduFields({ ...good, content: { n: 1.5 } }, rv('11')), { ok: true, pdu: { ...good, content: { n: 1.5 } } as unknown as PDU });
+  t.like(checkPduEncoding({ ...good, content: { n: 1.5 } } as unknown as PDU, rv('11')), { ok: false, reason: 'not canonical JSON: floats are not allowed: 1.5' });
 });

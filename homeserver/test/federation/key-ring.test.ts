@@ -1,4 +1,5 @@
 import test from 'ava';
+import { canonicalJsonBytes } from '../../src/core/canonical-json.js';
 import { signJson } from '../../src/core/signing.js';
 import { migrate } from '../../src/db/migrations.js';
 import { allMigrations } from '../../src/db/schema.js';
@@ -299,4 +300,22 @@ test('requests arriving while the keys are being fetched wait for that fetch ins
   release();
   t.deepEqual(await Promise.all([first, second]), [[{ ok: true }], [{ ok: true }]]);
   t.deepEqual(asked, [server]);
+});
+
+test('signed bytes given with an item stand for its encoding: only its signatures are read', async (t) => {
+  const server = uniqueServer();
+  const key = newSigningKey();
+  const { source } = scriptedSource({ direct: () => keyDoc(server, { current: [key] }, T0 + DAY) });
+  const r = ring(source, { now: T0 });
+  const redacted = signed(server, key, { type: 'm.room.message', content: {} }) as Record<string, unknown>;
+  const bytes = canonicalJsonBytes({ type: 'm.room.message', content: {} });
+  const full = { ...redacted, content: { body: 'not covered by the signature' }, unsigned: { age: 1 } };
+  const results = await r.verifySignatures([
+    { serverName: server, json: full, signedBytes: bytes, atTs: T0 },
+    { serverName: server, json: full, atTs: T0 },
+    { serverName: server, json: redacted, atTs: T0 },
+    { serverName: server, json: full, signedBytes: canonicalJsonBytes({ type: 'm.room.message', content: { x: 1 } }), atTs: T0 },
+    { serverName: server, json: { ...full, signatures: {} }, signedBytes: bytes, atTs: T0 },
+  ]);
+  t.deepEqual(results.map((c) => c.ok), [true, false, true, false, false]);
 });

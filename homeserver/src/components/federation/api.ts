@@ -30,7 +30,8 @@ export interface FederationApi {
   /**
    * Checks signatures of other servers in one batch: keys are fetched once per server (directly,
    * then through `federation.trusted_key_servers`), checks run together, results come in order.
-   * For events pass the redacted event as `json`, its `origin_server_ts` as `atTs`, and
+   * For events pass the redacted event as `json` (or the event with its encoded redacted form as
+   * `signedBytes`), its `origin_server_ts` as `atTs`, and
    * `enforceKeyValidity: roomVersion.enforceKeyValidity`.
    */
   verifySignatures(items: readonly SignedItem[]): Promise<SignatureCheck[]>;

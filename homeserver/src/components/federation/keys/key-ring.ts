@@ -22,6 +22,13 @@ export interface SignedItem {
   serverName: string;
   /** The object as signed; for events, the redacted event (server-server "Validating hashes and signatures"). */
   json: object;
+  /**
+   * What the signatures cover, when the caller has it encoded already: the canonical JSON of
+   * `json` without `signatures` and `unsigned` (for an event, core/event-encodings.ts's
+   * `redactedBytes`). Only the `signatures` of `json` are read then, so the event as received
+   * does as well as its redacted form.
+   */
+  signedBytes?: Buffer;
   /** When it was signed (an event's origin_server_ts; now for requests). */
   atTs: number;
   /** False for room versions 1–4, where a key's valid_until_ts is ignored. Default true. */
@@ -172,7 +179,7 @@ export class KeyRing {
     for (const keyId of signingKeyIds(item.json, item.serverName)) {
       const key = keys?.get(keyId);
       if (!key || !keyValidAt(key, item.atTs, enforce)) continue;
-      checks.push({ keyId, job: jsonSignatureJob(item.json, item.serverName, keyId, key.publicKey) });
+      checks.push({ keyId, job: jsonSignatureJob(item.json, item.serverName, keyId, key.publicKey, item.signedBytes) });
     }
     return checks;
   }

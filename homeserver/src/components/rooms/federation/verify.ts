@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../../core/canonical-json.js';
 import type { PDU } from '../../../core/events.js';
-import { checkContentHash } from '../../../core/hashes.js';
+import type { EventEncodings } from '../../../core/event-encodings.js';
 import { computeEventId } from '../../../core/ids.js';
 import { isJsonObject } from '../../../core/json.js';
 import { checkPduFormat } from '../../../core/pdu.js';
@@ -34,7 +34,9 @@ export function requiredSigners(pdu: PDU, rv: RoomVersion): string[] {
  * Checks PDUs of one room version the way the spec asks before anything else looks at them:
  * format, then every required signature over the redacted event (keys fetched once per server,
  * all checks in one batch), then the content hash — an event whose hash does not match is kept in
- * its redacted form. Results come in input order.
+ * its redacted form. Results come in input order. Each event is encoded once
+ * (core/event-encodings.ts): its ID, its signatures, its content hash and its stored form all use
+ * that encoding.
  */
 export async function verifyPdus(
   values: readonly unknown[],
@@ -43,7 +45,7 @@ export async function verifyPdus(
   options: { exceptSigners?: readonly string[] } = {},
 ): Promise<VerifyResult[]> {
   const results: VerifyResult[] = [];
-  const pending: Array<{ index: number; pdu: PDU; eventId: string; redacted: Record<string, unknown>; items: SignedItem[] }> = [];
+  const pending: Array<{ index: number; pdu: PDU; encodings: EventEncodings; items: SignedItem[] }> = [];
   for (const value of values) {
     const index = results.length;
     // Thousands of events (a join's state) take seconds to check: let other work in between.
@@ -56,19 +58,14 @@ export async function verifyPdus(
       results.push({ ok: false, eventId: safeEventId(copy, rv), error: `malformed event: ${format.reason}` });
       continue;
     }
-    const pdu = format.pdu;
-    let eventId: string;
-    let redacted: Record<string, unknown>;
-    try {
-      eventId = computeEventId(pdu, rv);
-      redacted = redact(pdu, rv);
-    } catch (err) {
-      results.push({ ok: false, eventId: undefined, error: `malformed event: ${(err as Error).message}` });
-      continue;
-    }
-    results.push({ ok: false, eventId, error: 'unchecked' });
-    const items = requiredSigners(pdu, rv).filter((s) => !options.exceptSigners?.includes(s)).map((serverName) => ({ serverName, json: redacted, atTs: pdu.origin_server_ts, enforceKeyValidity: rv.enforceKeyValidity }));
-    pending.push({ index, pdu, eventId, redacted, items });
+    const { pdu, encodings } = format;
+    results.push({ ok: false, eventId: encodings.eventId, error: 'unchecked' });
+    // The event as received stands for its redacted form: the same signatures, and the bytes
+    // they cover are encoded already.
+    const items = requiredSigners(pdu, rv)
+      .filter((s) => !options.exceptSigners?.includes(s))
+      .map((serverName) => ({ serverName, json: pdu, signedBytes: encodings.redactedBytes, atTs: pdu.origin_server_ts, enforceKeyValidity: rv.enforceKeyValidity }));
+    pending.push({ index, pdu, encodings, items });
   }
   const checks = await federation.verifySignatures(pending.flatMap((p) => p.items));
   let at = 0;
@@ -76,13 +73,16 @@ export async function verifyPdus(
     if (n > 0 && n % 256 === 0) await yieldToEventLoop();
     const mine = checks.slice(at, at + p.items.length);
     at += p.items.length;
+    const { eventId, json, contentHashMatches } = p.encodings;
     const failed = mine.find((c) => !c.ok);
     if (failed && !failed.ok) {
-      results[p.index] = { ok: false, eventId: p.eventId, error: `signature check failed: ${failed.error}` };
-      continue;
+      results[p.index] = { ok: false, eventId, error: `signature check failed: ${failed.error}` };
+    } else if (contentHashMatches) {
+      results[p.index] = { ok: true, event: { eventId, pdu: p.pdu, json } };
+    } else {
+      const redacted = redact(p.pdu, rv) as unknown as PDU;
+      results[p.index] = { ok: true, event: { eventId, pdu: redacted, json: canonicalJson(redacted) } };
     }
-    const pdu = checkContentHash(p.pdu) ? p.pdu : (p.redacted as unknown as PDU);
-    results[p.index] = { ok: true, event: { eventId: p.eventId, pdu, json: canonicalJson(pdu) } };
   }
   return results;
 }
