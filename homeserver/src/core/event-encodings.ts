@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeBase64, encodeBase64Url } from './base64.js';
 import { canonicalJson, canonicalJsonMembers, compareCodePoints } from './canonical-json.js';
 import { claimedContentHash } from './hashes.js';
@@ -37,7 +37,7 @@ const NOT_HASHED: ReadonlySet<string> = new Set(['unsigned', 'signatures', 'hash
 const NOT_SIGNED: ReadonlySet<string> = new Set(['unsigned', 'signatures']);
 
 function sha256(data: Buffer | string): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 /**
