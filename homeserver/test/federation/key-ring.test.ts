@@ -302,6 +302,33 @@ test('requests arriving while the keys are being fetched wait for that fetch ins
   t.deepEqual(asked, [server]);
 });
 
+test('a batch in chunks fetches each server once for all it announced, key IDs that only later chunks use included', async (t) => {
+  const server = uniqueServer();
+  const [k1, k2] = [newSigningKey(), newSigningKey()];
+  // The server cannot be reached; the notary answers for exactly the key IDs it is asked about.
+  const { source, asked } = scriptedSource({
+    notaries: (wanted) => [keyDoc(server, { current: [k1, k2].filter((k) => wanted.get(server)?.keyIds.includes(k.keyId)) }, T0 + DAY)],
+  });
+  const first: SignedItem[] = [1, 2, 3].map((n) => ({ serverName: server, json: signed(server, k1, { n }), atTs: T0 }));
+  const second: SignedItem[] = [4, 5].map((n) => ({ serverName: server, json: signed(server, k2, { n }), atTs: T0 }));
+  const forged: SignedItem = { serverName: server, json: { ...(signed(server, k2, { n: 6 }) as Record<string, unknown>), n: 7 }, atTs: T0 };
+  const batch = ring(source, { now: T0 }).batch([...first, ...second, forged]);
+  const results = await Promise.all([batch.check(first), batch.check([...second, forged])]);
+  t.deepEqual(results.map((r) => r.map((c) => c.ok)), [[true, true, true], [true, true, false]]);
+  t.deepEqual(asked.direct, [server], 'asked directly once');
+  t.deepEqual(asked.notaries.map((w) => w.get(server)?.keyIds.sort()), [[k1.keyId, k2.keyId].sort()], 'and the notaries once, for both keys');
+
+  // Checked one chunk at a time instead, the second chunk's key is not asked for again so soon.
+  const other = uniqueServer();
+  const { source: source2, asked: asked2 } = scriptedSource({
+    notaries: (wanted) => [keyDoc(other, { current: [k1, k2].filter((k) => wanted.get(other)?.keyIds.includes(k.keyId)) }, T0 + DAY)],
+  });
+  const r2 = ring(source2, { now: T0 });
+  t.true((await r2.verifySignatures([{ serverName: other, json: signed(other, k1), atTs: T0 }]))[0]!.ok);
+  t.false((await r2.verifySignatures([{ serverName: other, json: signed(other, k2), atTs: T0 }]))[0]!.ok);
+  t.is(asked2.notaries.length, 1);
+});
+
 test('signed bytes given with an item stand for its encoding: only its signatures are read', async (t) => {
   const server = uniqueServer();
   const key = newSigningKey();
@@ -318,4 +345,22 @@ test('signed bytes given with an item stand for its encoding: only its signature
     { serverName: server, json: { ...full, signatures: {} }, signedBytes: bytes, atTs: T0 },
   ]);
   t.deepEqual(results.map((c) => c.ok), [true, false, true, false, false]);
+  const batch = r.batch([{ serverName: server, json: full, atTs: T0 }]);
+  t.deepEqual(await batch.check([{ serverName: server, json: full, signedBytes: bytes, atTs: T0 }]), [{ ok: true }]);
+});
+
+test('a batch that fails to get keys rejects its chunks, and one that never gets a chunk leaves nothing unhandled', async (t) => {
+  const server = uniqueServer();
+  const key = newSigningKey();
+  const failing = new KeyRing({
+    serverName: 'local.test',
+    ownKeys: () => new Map(),
+    store: { keysOf: () => Promise.reject(new Error('database down')) } as unknown as RemoteKeyStore,
+    source: scriptedSource({}).source,
+    log,
+  });
+  const item: SignedItem = { serverName: server, json: signed(server, key), atTs: T0 };
+  failing.batch([item]); // never checked: its failure must not surface as an unhandled rejection
+  await t.throwsAsync(failing.batch([item]).check([item]), { message: 'database down' });
+  await new Promise((resolve) => setImmediate(resolve));
 });

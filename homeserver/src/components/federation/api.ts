@@ -4,7 +4,7 @@ import type { JsonObject } from '../../core/json.js';
 import type { ResolvedServer } from './discovery/resolver.js';
 import type { EduHandler } from './inbound/edus.js';
 import type { InboundPduHandler } from './inbound/transactions.js';
-import type { SignatureCheck, SignedItem } from './keys/key-ring.js';
+import type { SignatureBatch, SignatureCheck, SignedItem } from './keys/key-ring.js';
 import type { Edu } from './outbound/queue.js';
 import type { FederationClient } from './transport/client.js';
 import type { ServerAclCheck } from './auth/middleware.js';
@@ -35,6 +35,13 @@ export interface FederationApi {
    * `enforceKeyValidity: roomVersion.enforceKeyValidity`.
    */
   verifySignatures(items: readonly SignedItem[]): Promise<SignatureCheck[]>;
+  /**
+   * verifySignatures for a batch checked a chunk at a time as the caller encodes it: keys for all
+   * of `expected` are fetched once per server now, and each chunk given to `check` starts
+   * verifying (on the signature pool's threads) at once. Pass the batch's items as `expected`
+   * (their `signedBytes` may come later, with the chunks).
+   */
+  signatureBatch(expected: readonly SignedItem[]): SignatureBatch;
 
   // ---- the outbound queue ----
 
@@ -77,7 +84,7 @@ export interface FederationApi {
   authenticateRequest(request: { method: string; uri: string; headers: IncomingHttpHeaders; content?: unknown }): Promise<{ origin: string }>;
 }
 
-export type { SignedItem, SignatureCheck } from './keys/key-ring.js';
+export type { SignedItem, SignatureCheck, SignatureBatch } from './keys/key-ring.js';
 export type { InboundPduHandler, PduResults } from './inbound/transactions.js';
 export type { EduHandler } from './inbound/edus.js';
 export type { Edu } from './outbound/queue.js';

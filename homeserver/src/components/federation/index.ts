@@ -111,6 +111,7 @@ export function createFederation(deps: FederationDeps): FederationComponent {
     client,
     resolveServer: (name) => resolver.resolve(name),
     verifySignatures: (items) => ring.verifySignatures(items),
+    signatureBatch: (expected) => ring.batch(expected),
     enqueuePdu: (eventId, pdu, destinations, options) => queue.enqueuePdu(eventId, pdu, destinations, options),
     enqueueEdu: (edu, destinations, options) => queue.enqueueEdu(edu, destinations, options),
     lastQueuedPosition: () => queue.lastQueuedPosition(),

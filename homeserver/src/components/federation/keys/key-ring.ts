@@ -37,6 +37,15 @@ export interface SignedItem {
 
 export type SignatureCheck = { ok: true } | { ok: false; error: string };
 
+/** A batch of checks handed over a chunk at a time (KeyRing.batch). */
+export interface SignatureBatch {
+  /** Starts checking `items` at once, alongside the chunks before; results in the same order. */
+  check(items: readonly SignedItem[]): Promise<SignatureCheck[]>;
+}
+
+/** A server's keys by key ID. */
+type Keys = Map<string, KnownKey>;
+
 /** Where keys come from when the cache cannot answer. Each result has been checked already. */
 export interface KeySource {
   /** The server's own `/_matrix/key/v2/server`. */
@@ -108,6 +117,26 @@ export class KeyRing {
    * cannot find, or that had expired by `atTs`, are skipped as the spec asks.
    */
   async verifySignatures(items: readonly SignedItem[]): Promise<SignatureCheck[]> {
+    return this.check(items, await this.keysFor(items));
+  }
+
+  /**
+   * verifySignatures for a batch too big to encode before checking starts (a join's tens of
+   * thousands of events): the keys that all of `expected` need are fetched at once, each server's
+   * once, as verifySignatures does, and each chunk given to `check` goes to the signature pool as
+   * soon as those keys are at hand, to verify on other threads while the caller encodes the next.
+   * `expected` are the batch's items, their `signedBytes` not needed yet: signatures of a server
+   * none of them named count as by unknown keys.
+   */
+  batch(expected: readonly SignedItem[]): SignatureBatch {
+    const keys = this.keysFor(expected);
+    // Awaited by every chunk; a caller that never sends one must not leave its failure unhandled.
+    keys.catch(() => undefined);
+    return { check: async (items) => this.check(items, await keys) };
+  }
+
+  /** Fetches what `items` need and answers every key held for their servers. */
+  private async keysFor(items: readonly SignedItem[]): Promise<Map<string, Keys>> {
     const wanted = new Map<string, Map<string, number>>();
     for (const item of items) {
       const enforce = item.enforceKeyValidity !== false;
@@ -118,8 +147,12 @@ export class KeyRing {
       }
     }
     await this.ensure(wanted);
-    const keysByServer = new Map<string, Map<string, KnownKey>>();
+    const keysByServer = new Map<string, Keys>();
     await Promise.all([...wanted.keys()].map(async (s) => keysByServer.set(s, await this.known(s))));
+    return keysByServer;
+  }
+
+  private async check(items: readonly SignedItem[], keysByServer: ReadonlyMap<string, Keys>): Promise<SignatureCheck[]> {
     const plans: PlannedCheck[][] = [];
     for (const item of items) {
       // Encoding a batch of thousands of events takes a while: let other work in between.
@@ -173,7 +206,7 @@ export class KeyRing {
    * The signature checks an item needs: one per signature by a key we hold that is valid at the
    * item's time (others are skipped, as the spec asks). A check without a job cannot verify.
    */
-  private plan(item: SignedItem, keys: Map<string, KnownKey> | undefined): PlannedCheck[] {
+  private plan(item: SignedItem, keys: Keys | undefined): PlannedCheck[] {
     const enforce = item.enforceKeyValidity !== false;
     const checks: PlannedCheck[] = [];
     for (const keyId of signingKeyIds(item.json, item.serverName)) {

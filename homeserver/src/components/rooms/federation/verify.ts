@@ -3,10 +3,10 @@ import type { PDU } from '../../../core/events.js';
 import type { EventEncodings } from '../../../core/event-encodings.js';
 import { computeEventId } from '../../../core/ids.js';
 import { isJsonObject } from '../../../core/json.js';
-import { checkPduFormat } from '../../../core/pdu.js';
+import { checkPduEncoding, checkPduFields } from '../../../core/pdu.js';
 import { redact } from '../../../core/redaction.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
-import type { FederationApi, SignedItem } from '../../federation/api.js';
+import type { FederationApi, SignatureCheck, SignedItem } from '../../federation/api.js';
 import { serverOf } from '../hosts.js';
 import { yieldToEventLoop } from '../../../core/state-res/store.js';
 
@@ -30,58 +30,105 @@ export function requiredSigners(pdu: PDU, rv: RoomVersion): string[] {
   return [...servers];
 }
 
+/** Events encoded between two hand-overs to the signature pool. */
+const CHUNK = 512;
+/** Events looked at between two turns of the event loop: thousands (a join's state) take seconds. */
+const YIELD_EVERY = 256;
+
+/** An event whose fields passed, with the signatures it must carry. */
+interface WellFormed {
+  index: number;
+  pdu: PDU;
+  items: SignedItem[];
+}
+
+/** An event encoded and handed over for its signature checks. */
+interface Encoded extends WellFormed {
+  encodings: EventEncodings;
+}
+
 /**
  * Checks PDUs of one room version the way the spec asks before anything else looks at them:
- * format, then every required signature over the redacted event (keys fetched once per server,
- * all checks in one batch), then the content hash — an event whose hash does not match is kept in
- * its redacted form. Results come in input order. Each event is encoded once
- * (core/event-encodings.ts): its ID, its signatures, its content hash and its stored form all use
- * that encoding.
+ * format, then every required signature over the redacted event (keys fetched once per server),
+ * then the content hash — an event whose hash does not match is kept in its redacted form.
+ * Results come in input order. Each event is encoded once (core/event-encodings.ts), and its
+ * signatures start verifying on the signature pool's threads a chunk at a time while later events
+ * are still being encoded.
  */
 export async function verifyPdus(
   values: readonly unknown[],
   rv: RoomVersion,
-  federation: Pick<FederationApi, 'verifySignatures'>,
+  federation: Pick<FederationApi, 'signatureBatch'>,
   options: { exceptSigners?: readonly string[] } = {},
 ): Promise<VerifyResult[]> {
-  const results: VerifyResult[] = [];
-  const pending: Array<{ index: number; pdu: PDU; encodings: EventEncodings; items: SignedItem[] }> = [];
-  for (const value of values) {
-    const index = results.length;
-    // Thousands of events (a join's state) take seconds to check: let other work in between.
-    if (index > 0 && index % 256 === 0) await yieldToEventLoop();
+  const results = new Array<VerifyResult>(values.length);
+  const malformed = (index: number, event: unknown, reason: string): void => {
+    results[index] = { ok: false, eventId: safeEventId(event, rv), error: `malformed event: ${reason}` };
+  };
+
+  // First what needs no encoding, so that the keys of every signature to check are known (and
+  // fetched meanwhile) before the first chunk is encoded.
+  const wellFormed: WellFormed[] = [];
+  for (const [index, value] of values.entries()) {
+    if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
     // `unsigned` is the sender's local data: never trusted, never hashed, never kept.
     const copy = isJsonObject(value) ? { ...value } : value;
     if (isJsonObject(copy)) delete copy['unsigned'];
-    const format = checkPduFormat(copy, rv);
-    if (!format.ok) {
-      results.push({ ok: false, eventId: safeEventId(copy, rv), error: `malformed event: ${format.reason}` });
+    const fields = checkPduFields(copy, rv);
+    if (!fields.ok) {
+      malformed(index, copy, fields.reason);
       continue;
     }
-    const { pdu, encodings } = format;
-    results.push({ ok: false, eventId: encodings.eventId, error: 'unchecked' });
+    const pdu = fields.pdu;
     // The event as received stands for its redacted form: the same signatures, and the bytes
-    // they cover are encoded already.
+    // they cover come with the chunk.
     const items = requiredSigners(pdu, rv)
       .filter((s) => !options.exceptSigners?.includes(s))
-      .map((serverName) => ({ serverName, json: pdu, signedBytes: encodings.redactedBytes, atTs: pdu.origin_server_ts, enforceKeyValidity: rv.enforceKeyValidity }));
-    pending.push({ index, pdu, encodings, items });
+      .map((serverName): SignedItem => ({ serverName, json: pdu, atTs: pdu.origin_server_ts, enforceKeyValidity: rv.enforceKeyValidity }));
+    wellFormed.push({ index, pdu, items });
   }
-  const checks = await federation.verifySignatures(pending.flatMap((p) => p.items));
-  let at = 0;
-  for (const [n, p] of pending.entries()) {
-    if (n > 0 && n % 256 === 0) await yieldToEventLoop();
-    const mine = checks.slice(at, at + p.items.length);
-    at += p.items.length;
-    const { eventId, json, contentHashMatches } = p.encodings;
-    const failed = mine.find((c) => !c.ok);
-    if (failed && !failed.ok) {
-      results[p.index] = { ok: false, eventId, error: `signature check failed: ${failed.error}` };
-    } else if (contentHashMatches) {
-      results[p.index] = { ok: true, event: { eventId, pdu: p.pdu, json } };
-    } else {
-      const redacted = redact(p.pdu, rv) as unknown as PDU;
-      results[p.index] = { ok: true, event: { eventId, pdu: redacted, json: canonicalJson(redacted) } };
+  const batch = federation.signatureBatch(wellFormed.flatMap((e) => e.items));
+
+  const chunks: Array<{ events: Encoded[]; checks: Promise<SignatureCheck[]> }> = [];
+  let chunk: Encoded[] = [];
+  const handOver = (): void => {
+    const checks = batch.check(chunk.flatMap((e) => e.items.map((item) => ({ ...item, signedBytes: e.encodings.redactedBytes }))));
+    // Awaited below, once every chunk is encoded; a failure must not count as unhandled meanwhile.
+    checks.catch(() => undefined);
+    chunks.push({ events: chunk, checks });
+    chunk = [];
+  };
+  for (const [n, e] of wellFormed.entries()) {
+    if (n > 0 && n % YIELD_EVERY === 0) await yieldToEventLoop();
+    const encoded = checkPduEncoding(e.pdu, rv);
+    if (!encoded.ok) {
+      malformed(e.index, e.pdu, encoded.reason);
+      continue;
+    }
+    chunk.push({ ...e, encodings: encoded.encodings });
+    if (chunk.length === CHUNK) handOver();
+  }
+  if (chunk.length > 0) handOver();
+
+  let n = 0;
+  for (const { events, checks } of chunks) {
+    const outcomes = await checks;
+    let at = 0;
+    for (const e of events) {
+      if (n > 0 && n % YIELD_EVERY === 0) await yieldToEventLoop();
+      n++;
+      const mine = outcomes.slice(at, at + e.items.length);
+      at += e.items.length;
+      const { eventId, json, contentHashMatches } = e.encodings;
+      const failed = mine.find((c) => !c.ok);
+      if (failed && !failed.ok) {
+        results[e.index] = { ok: false, eventId, error: `signature check failed: ${failed.error}` };
+      } else if (contentHashMatches) {
+        results[e.index] = { ok: true, event: { eventId, pdu: e.pdu, json } };
+      } else {
+        const redacted = redact(e.pdu, rv) as unknown as PDU;
+        results[e.index] = { ok: true, event: { eventId, pdu: redacted, json: canonicalJson(redacted) } };
+      }
     }
   }
   return results;
