@@ -19,6 +19,7 @@ import { sendRoutes } from './routes/send.js';
 import { stateRoutes } from './routes/state.js';
 import { RoomsService } from './service.js';
 import { RoomSyncSource } from './sync-source.js';
+import { UnreadCheckpoints } from './unread-checkpoints.js';
 import { DecorationCache } from './decoration-cache.js';
 import { RecentEvents } from './recent-events.js';
 import { RoomHosts, serverOf } from './hosts.js';
@@ -78,7 +79,8 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
   bus.subscribe((persisted) => hosts.observe(persisted));
   const recent = new RecentEvents(stream.current());
   bus.subscribe((persisted) => recent.observe(persisted));
-  const syncSource = new RoomSyncSource(deps.db, events, groups, current, reader, recent);
+  const checkpoints = new UnreadCheckpoints(deps.db, deps.log);
+  const syncSource = new RoomSyncSource(deps.db, events, groups, current, reader, recent, checkpoints);
   bus.subscribe((persisted) => syncSource.observe(persisted));
   service.afterForget = (userId) => syncSource.forgetMemberships(userId);
   const roomFederation = deps.federation
@@ -151,6 +153,7 @@ export async function createRooms(deps: RoomsDeps): Promise<RoomsComponent> {
       await writer.drain();
       await roomFederation?.stop();
       await features.stop();
+      await checkpoints.stop();
     },
   };
 }

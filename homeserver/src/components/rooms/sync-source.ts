@@ -22,6 +22,7 @@ import { statePositions, type StatePosition } from './storage/state-positions.js
 import { Coalescer } from '../../util/coalesce.js';
 import { unreadCandidates } from './storage/unread-candidates.js';
 import { countNotifying } from './unread-count.js';
+import type { UnreadCheckpoints, UnreadCounts } from './unread-checkpoints.js';
 import { groupBy } from '../../util/group-by.js';
 
 export interface MembershipRow {
@@ -52,7 +53,7 @@ const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.
  */
 export class RoomSyncSource {
   /** Per room and user: the counts up to `upTo` after read position `after`, under the ruleset `rules`. */
-  private readonly unread = new LruCache<string, { after: number; upTo: number; notifications: number; highlights: number; rules: PushRuleset }>(100_000);
+  private readonly unread = new LruCache<string, UnreadCounts>(100_000);
   private readonly membershipCache = new LruCache<string, MembershipRow[]>(50_000);
   /** Joins seen since start, newest last: who began sharing a room with whom, without a query. */
   private readonly recentJoins: Array<{ stream: number; roomId: string; userId: string }> = [];
@@ -70,6 +71,8 @@ export class RoomSyncSource {
     private readonly current: CurrentState,
     private readonly reader: RoomReader,
     private readonly recent: RecentEvents,
+    /** Counts kept across restarts; without it, counts live in memory only. */
+    private readonly checkpoints?: UnreadCheckpoints,
   ) {
     this.joinsCompleteFrom = recent.startPosition;
     this.members = new MemberRows(db);
@@ -349,7 +352,7 @@ export class RoomSyncSource {
       notifications += added.notifications;
       highlights += added.highlights;
     }
-    this.rememberUnread(key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
+    this.rememberUnread(roomId, userId, key, { after: afterStream, upTo: Math.max(upTo, from), notifications, highlights, rules });
     return { notifications, highlights };
   }
 
@@ -379,6 +382,7 @@ export class RoomSyncSource {
       if (oldest === null || (oldest !== undefined && this.events.peek(oldest) !== undefined)) inMemory.push(room);
       else fromDatabase.push({ ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 });
     }
+    await this.startFromCheckpoints(fromDatabase, userId, upTo, rules);
     const [candidates] = await Promise.all([
       fromDatabase.length === 0 ? new Map<string, PDU[]>() : unreadCandidates(this.db, fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })), userId, upTo),
       ...inMemory.map(async (r) => out.set(r.roomId, await this.unreadCounts(r.roomId, userId, r.after, upTo, rules))),
@@ -388,7 +392,7 @@ export class RoomSyncSource {
         const pdus = candidates.get(r.roomId) ?? [];
         const added = pdus.length === 0 ? { notifications: 0, highlights: 0 } : countNotifying(rules, pdus, await this.pushContext(r.roomId, userId));
         const counts = { notifications: r.notifications + added.notifications, highlights: r.highlights + added.highlights };
-        this.rememberUnread(pairKey(r.roomId, userId), { after: r.after, upTo, ...counts, rules });
+        this.rememberUnread(r.roomId, userId, pairKey(r.roomId, userId), { after: r.after, upTo, ...counts, rules });
         out.set(r.roomId, counts);
       }),
     );
@@ -396,13 +400,36 @@ export class RoomSyncSource {
   }
 
   /**
+   * Rooms about to be counted from the database with nothing counted in memory (after a restart,
+   * say) start from their checkpoint, when one was made for the same read position and rules.
+   */
+  private async startFromCheckpoints(
+    rooms: Array<{ roomId: string; after: number; from: number; notifications: number; highlights: number }>,
+    userId: string,
+    upTo: number,
+    rules: PushRuleset,
+  ): Promise<void> {
+    const uncounted = rooms.filter((r) => r.from === r.after && r.notifications === 0 && r.highlights === 0);
+    if (!this.checkpoints || uncounted.length === 0) return;
+    const saved = await this.checkpoints.load(userId, uncounted.map((r) => r.roomId), rules);
+    for (const r of uncounted) {
+      const c = saved.get(r.roomId);
+      if (!c || c.after !== r.after || c.upTo > upTo || c.upTo < r.after) continue;
+      r.from = c.upTo;
+      r.notifications = c.notifications;
+      r.highlights = c.highlights;
+    }
+  }
+
+  /**
    * Updated in place when there is an entry: a new one per member per message would outlive the
    * young generation (it stays cached) and turn into old-generation garbage at the member's next sync.
    */
-  private rememberUnread(key: string, entry: { after: number; upTo: number; notifications: number; highlights: number; rules: PushRuleset }): void {
-    const prior = this.unread.get(key);
-    if (prior) Object.assign(prior, entry);
-    else this.unread.set(key, entry);
+  private rememberUnread(roomId: string, userId: string, key: string, entry: UnreadCounts): void {
+    let kept = this.unread.get(key);
+    if (kept) Object.assign(kept, entry);
+    else this.unread.set(key, (kept = entry));
+    this.checkpoints?.note(key, roomId, userId, kept);
   }
 
   /** What push rules read of a room besides the event: its member count, the user's name there, power levels. */

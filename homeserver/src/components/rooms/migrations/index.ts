@@ -305,4 +305,22 @@ export const migrations: readonly Migration[] = [
       await db.raw('DROP INDEX events_txn_lookup');
     },
   },
+  {
+    name: 'rooms/009_unread_checkpoints',
+    async up(db) {
+      // Unread counts as last counted, so a restarted server counts only what came after them.
+      await db.schema.createTable('room_unread_checkpoints', (t) => {
+        t.text('user_id').notNullable();
+        t.text('room_id').notNullable();
+        /** The read position the counts start after, and the stream position they run to. */
+        t.bigInteger('after_stream').notNullable();
+        t.bigInteger('up_to').notNullable();
+        t.integer('notifications').notNullable();
+        t.integer('highlights').notNullable();
+        /** Fingerprint of the push rules the counts were made under. */
+        t.text('rules_tag').notNullable();
+        t.primary(['user_id', 'room_id']);
+      });
+    },
+  },
 ];
