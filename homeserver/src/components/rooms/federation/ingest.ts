@@ -166,6 +166,16 @@ export class EventIngest {
    * Events already held are skipped. Returns every event of the batch as the store now holds it.
    */
   async storeOutliers(origin: string, roomId: string, rv: RoomVersion, batch: readonly CheckedPdu[]): Promise<Map<string, StateResEvent>> {
+    const { lookup, written } = await this.checkOutliers(roomId, rv, batch);
+    await written;
+    return lookup;
+  }
+
+  /**
+   * storeOutliers, answering as soon as the events are checked: `written` settles once they are
+   * stored. A join writes the room meanwhile on another connection, and commits only after.
+   */
+  async checkOutliers(roomId: string, rv: RoomVersion, batch: readonly CheckedPdu[]): Promise<{ lookup: Map<string, StateResEvent>; written: Promise<void> }> {
     const { events } = this.ctx;
     const byId = new Map(batch.map((e) => [e.eventId, e]));
     const held = await events.getMany(byId.keys());
@@ -188,11 +198,15 @@ export class EventIngest {
       lookup.set(e.eventId, asRoomEvent({ eventId: e.eventId, pdu: e.pdu, rejectedReason }));
       rows.push({ event: e, rejectedReason, streamOrdering: ids[rows.length]! });
     }
-    if (rows.length > 0) {
-      const stored = await this.ctx.db.transaction((trx) => persistOutliers(trx, events, roomId, rows));
-      for (const s of stored) events.remember(s);
-    }
-    return lookup;
+    const written =
+      rows.length === 0
+        ? Promise.resolve()
+        : this.ctx.db.transaction((trx) => persistOutliers(trx, events, roomId, rows)).then((stored) => {
+            for (const s of stored) events.remember(s);
+          });
+    // Whoever awaits it sees a failure; until then it must not count as unhandled.
+    written.catch(() => undefined);
+    return { lookup, written };
   }
 
   /**

@@ -92,7 +92,8 @@ export class RemoteJoins {
       // One pass over everything: the state's results are the last ones, in order.
       const checked = await verifyPdus([...chainValues, ...stateValues], rv, this.ctx.federation);
       const good = checked.flatMap((c) => (c.ok ? [c.event] : []));
-      const lookup = await this.ingest.storeOutliers(server, roomId, rv, good);
+      // The room's own rows go to the database on another connection while the events are written.
+      const { lookup, written } = await this.ingest.checkOutliers(roomId, rv, good);
       const stateIds = new Set(checked.slice(chainValues.length).flatMap((c) => (c.ok ? [c.event.eventId] : [])));
       const state: StateMap = new Map();
       for (const id of stateIds) {
@@ -103,12 +104,12 @@ export class RemoteJoins {
       if (!state.has(stateKey('m.room.create', ''))) throw new MatrixError(502, 'M_UNKNOWN', `${server} sent a room state without a create event`);
       const verdict = await checkAgainstState(asRoomEvent(join), state, rv, this.ctx.events, lookup);
       if (!verdict.ok) throw errors.forbidden(`The join is not allowed by the room's state: ${verdict.reason}`);
-      await this.createRoomFromJoin(roomId, rv, join, state, lookup);
+      await this.createRoomFromJoin(roomId, rv, join, state, lookup, written);
     });
     await this.ctx.db('remote_memberships').where({ room_id: roomId, user_id: userId }).delete();
   }
 
-  private async createRoomFromJoin(roomId: string, rv: RoomVersion, join: CheckedPdu, state: StateMap, lookup: ReadonlyMap<string, StateResEvent>): Promise<void> {
+  private async createRoomFromJoin(roomId: string, rv: RoomVersion, join: CheckedPdu, state: StateMap, lookup: ReadonlyMap<string, StateResEvent>, outliersWritten: Promise<void>): Promise<void> {
     const { db, events, groups, infos, stream, bus } = this.ctx;
     const stateAfter = new Map(state);
     stateAfter.set(stateKey('m.room.member', join.pdu.state_key!), join.eventId);
@@ -137,6 +138,8 @@ export class RemoteJoins {
           wasOutlier: (await trx('events').where('event_id', join.eventId).first()) !== undefined,
         });
         await applyCurrentState(trx, { roomId, oldGroup: undefined, newGroup: after, oldExtremities: [], newExtremities: [join.eventId], streamOrdering: reservation.ids[0]!, memberEvents });
+        // The room must not exist without the events its state names: it commits after them, or not at all.
+        await outliersWritten;
         return { stored, before, after };
       });
       events.remember(result.stored);
