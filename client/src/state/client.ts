@@ -76,13 +76,9 @@ export class HearthClient {
   /** Bumped when this device's trust changed (secrets arrived from another device). */
   readonly trustChanged: Accessor<number>;
   private readonly setTrustChanged: (f: (n: number) => number) => void;
-  /**
-   * Bumped after keys of people we track were fetched again. A signature a verification just made
-   * counts only from then, so whatever shows another person's trust looks again; the rest of the
-   * app (backup state, own sessions) does not depend on it and stays on `trustChanged`.
-   */
-  readonly identitiesChanged: Accessor<number>;
-  private readonly setIdentitiesChanged: (f: (n: number) => number) => void;
+  /** Bumped after others' keys were fetched again: a signature a verification just made counts only from then. */
+  private readonly identities = createSignal(0);
+  readonly identitiesChanged: Accessor<number> = this.identities[0];
 
   private constructor(
     readonly session: Session,
@@ -112,9 +108,6 @@ export class HearthClient {
     const [trustChanged, setTrustChanged] = createSignal(0);
     this.trustChanged = trustChanged;
     this.setTrustChanged = setTrustChanged;
-    const [identitiesChanged, setIdentitiesChanged] = createSignal(0);
-    this.identitiesChanged = identitiesChanged;
-    this.setIdentitiesChanged = setIdentitiesChanged;
     this.setVerifications = setVerifications;
     this.decrypted = decrypted;
     this.setDecrypted = setDecrypted;
@@ -156,7 +149,7 @@ export class HearthClient {
       this.crypto.onRoomKeys(() => void this.decryptRooms(Object.keys(this.plain.rooms), true));
       this.crypto.onVerificationRequest((v) => this.addVerification(v));
       this.crypto.onSecretsReceived(() => this.setTrustChanged((n) => n + 1));
-      this.crypto.onIdentitiesChanged(() => this.setIdentitiesChanged((n) => n + 1));
+      this.crypto.onIdentitiesChanged(() => this.identities[1]((n) => n + 1));
       this.setCryptoStatus('ready');
       await this.decryptRooms(Object.keys(this.plain.rooms));
       // A new account gets its cross-signing keys at once, so its devices can vouch for each other.

@@ -47,6 +47,15 @@ const SHARED_RANGE_MAX = 256;
 /** Types whose current state goes with an invite or knock so clients can show the room. */
 const STRIPPED_TYPES = ['m.room.create', 'm.room.join_rules', 'm.room.name', 'm.room.avatar', 'm.room.canonical_alias', 'm.room.encryption', 'm.room.topic'];
 
+/** A room whose unread counts are read from the database: counted from `from` on, on top of the counts given. */
+interface FromDatabase {
+  roomId: string;
+  after: number;
+  from: number;
+  notifications: number;
+  highlights: number;
+}
+
 /**
  * The reads sync makes of rooms, by stream position. Lives in the rooms component because these
  * are rooms' tables; sync only sees events, states and positions.
@@ -369,7 +378,9 @@ export class RoomSyncSource {
     rules: PushRuleset,
   ): Promise<Map<string, { notifications: number; highlights: number }>> {
     const out = new Map<string, { notifications: number; highlights: number }>();
-    const fromDatabase: Array<{ roomId: string; after: number; from: number; notifications: number; highlights: number }> = [];
+    const fromDatabase: FromDatabase[] = [];
+    /** Of those, the ones nothing was counted for in memory: a checkpoint may stand in. */
+    const uncounted: FromDatabase[] = [];
     const inMemory: Array<{ roomId: string; after: number }> = [];
     for (const room of rooms) {
       const prior = this.unread.get(pairKey(room.roomId, userId));
@@ -380,11 +391,16 @@ export class RoomSyncSource {
       // event cache (a first sync would push out the very events its timelines show). The cache
       // drops the oldest first, so a range whose oldest event is there is there as a whole.
       if (oldest === null || (oldest !== undefined && this.events.peek(oldest) !== undefined)) inMemory.push(room);
-      else fromDatabase.push({ ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 });
+      else {
+        const r = { ...room, from, notifications: counted?.notifications ?? 0, highlights: counted?.highlights ?? 0 };
+        fromDatabase.push(r);
+        if (!counted) uncounted.push(r);
+      }
     }
-    await this.startFromCheckpoints(fromDatabase, userId, upTo, rules);
     const [candidates] = await Promise.all([
-      fromDatabase.length === 0 ? new Map<string, PDU[]>() : unreadCandidates(this.db, fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })), userId, upTo),
+      fromDatabase.length === 0
+        ? new Map<string, PDU[]>()
+        : this.startFromCheckpoints(uncounted, userId, upTo, rules).then(() => unreadCandidates(this.db, fromDatabase.map((r) => ({ roomId: r.roomId, after: r.from })), userId, upTo)),
       ...inMemory.map(async (r) => out.set(r.roomId, await this.unreadCounts(r.roomId, userId, r.after, upTo, rules))),
     ]);
     await Promise.all(
@@ -403,13 +419,7 @@ export class RoomSyncSource {
    * Rooms about to be counted from the database with nothing counted in memory (after a restart,
    * say) start from their checkpoint, when one was made for the same read position and rules.
    */
-  private async startFromCheckpoints(
-    rooms: Array<{ roomId: string; after: number; from: number; notifications: number; highlights: number }>,
-    userId: string,
-    upTo: number,
-    rules: PushRuleset,
-  ): Promise<void> {
-    const uncounted = rooms.filter((r) => r.from === r.after && r.notifications === 0 && r.highlights === 0);
+  private async startFromCheckpoints(uncounted: FromDatabase[], userId: string, upTo: number, rules: PushRuleset): Promise<void> {
     if (!this.checkpoints || uncounted.length === 0) return;
     const saved = await this.checkpoints.load(userId, uncounted.map((r) => r.roomId), rules);
     for (const r of uncounted) {

@@ -14,12 +14,7 @@ export interface UnreadCounts {
   rules: PushRuleset;
 }
 
-export interface UnreadCheckpoint {
-  after: number;
-  upTo: number;
-  notifications: number;
-  highlights: number;
-}
+export type UnreadCheckpoint = Omit<UnreadCounts, 'rules'>;
 
 /** Rows per statement when writing checkpoints. */
 const CHUNK = 1000;
