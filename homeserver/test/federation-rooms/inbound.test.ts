@@ -100,6 +100,53 @@ test.serial("a transaction's events move the room's forward extremities as they 
   t.deepEqual(await stored(), [sent.body.event_id]);
 });
 
+test.serial("a transaction's state changes, relations and redactions, in two rooms, are stored as one by one would store them", async (t) => {
+  const db = net.server('hs1.test').hs.database.db;
+  const other = (await alice.call('POST', `${C}/createRoom`, { preset: 'public_chat' })).body.room_id as string;
+  t.is((await bob.call('POST', `${C}/join/${enc(other)}?via=hs1.test`, {})).status, 200);
+  const text = (body: string) => ({ type: 'm.room.message', content: { msgtype: 'm.text', body } });
+  type Tips = Awaited<ReturnType<typeof roomTips>>;
+  const after = (tips: Tips, e: { eventId: string }): Tips => ({ ...tips, prev: [e.eventId], depth: tips.depth + 1 });
+
+  let tips = await roomTips(net, 'hs1.test', roomId);
+  const first = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, text('to be redacted'));
+  t.deepEqual(await push(net, 'hs2.test', 'hs1.test', [first.pdu]), { [first.eventId]: {} });
+  tips = after(tips, first);
+  const reaction = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.reaction', content: { 'm.relates_to': { rel_type: 'm.annotation', event_id: first.eventId, key: '👍' } } });
+  tips = after(tips, reaction);
+  const renamed = forge(net, 'hs2.test', {
+    room_id: roomId,
+    sender: bob.userId,
+    type: 'm.room.member',
+    state_key: bob.userId,
+    content: { membership: 'join', displayname: 'Bob Batched' },
+    prev_events: tips.prev,
+    auth_events: [tips.state('m.room.create'), tips.state('m.room.power_levels'), tips.state('m.room.join_rules'), tips.state('m.room.member', bob.userId)],
+    depth: tips.depth + 1,
+  });
+  tips = after(tips, renamed);
+  const redaction = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, { type: 'm.room.redaction', content: { redacts: first.eventId } });
+  const elsewhere = forgeNext(net, 'hs2.test', await roomTips(net, 'hs1.test', other), other, bob.userId, text('in the other room'));
+
+  // The event held already comes again with the new ones.
+  const all = [first, reaction, renamed, redaction, elsewhere];
+  const results = await push(net, 'hs2.test', 'hs1.test', all.map((e) => e.pdu));
+  t.deepEqual(results, Object.fromEntries(all.map((e) => [e.eventId, {}])));
+
+  t.is(((await db('events').where('event_id', first.eventId)) as unknown[]).length, 1);
+  t.like(await db('event_relations').where('event_id', reaction.eventId).first(), { relates_to: first.eventId, rel_type: 'm.annotation', aggregation_key: '👍' });
+  t.like(await db('redactions').where('event_id', redaction.eventId).first(), { redacts: first.eventId });
+  t.like(await db('current_state').where({ room_id: roomId, type: 'm.room.member', state_key: bob.userId }).first(), { event_id: renamed.eventId });
+  t.like(await db('room_memberships').where({ room_id: roomId, user_id: bob.userId }).first(), { event_id: renamed.eventId, membership: 'join' });
+  t.deepEqual(((await db('room_forward_extremities').where('room_id', roomId)) as Array<{ event_id: string }>).map((r) => r.event_id), [redaction.eventId]);
+  const member = await alice.call('GET', `${C}/rooms/${enc(roomId)}/state/m.room.member/${enc(bob.userId)}`);
+  t.is(member.body.displayname, 'Bob Batched');
+  const shown = (await messagesOnHs1()).find((m) => m.event_id === first.eventId);
+  t.deepEqual(shown?.content, {});
+  const otherPage = (await alice.call('GET', `${C}/rooms/${enc(other)}/messages?dir=b&limit=10`)).body.chunk as Array<{ event_id: string }>;
+  t.truthy(otherPage.find((m) => m.event_id === elsewhere.eventId));
+});
+
 test.serial('an event allowed by its own history but not by the current state is soft-failed: stored, not shown', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
   // bob is banned now; his next event still cites the state before the ban.

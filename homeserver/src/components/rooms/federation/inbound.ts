@@ -35,58 +35,66 @@ export class InboundPdus implements InboundPduHandler {
       if (!list) byRoom.set(roomId, (list = []));
       list.push(pdu);
     }
-    await Promise.all([...byRoom].map(([roomId, list]) => this.room(origin, roomId, list, results)));
+    const rooms = (await Promise.all([...byRoom].map(([roomId, list]) => this.checked(origin, roomId, list, results)))).filter((r) => r !== undefined);
+    // Which events are held already: one query for every room of the transaction.
+    const ids = rooms.flatMap((r) => r.runnable.map((e) => e.eventId));
+    const held = ids.length === 0 ? new Map<string, unknown>() : await this.ctx.events.getMany(ids);
+    await Promise.all(rooms.map((r) => this.store(origin, r, held, results)));
     return results;
   }
 
-  private async room(origin: string, roomId: string, pdus: JsonObject[], results: PduResults): Promise<void> {
+  /** A room's PDUs after the signature, hash, room and ACL checks: those that go on to be stored. */
+  private async checked(origin: string, roomId: string, pdus: JsonObject[], results: PduResults): Promise<CheckedRoom | undefined> {
     const info = await this.ctx.infos.get(roomId);
     if (!info) {
       this.ctx.log.debug({ origin, roomId }, 'PDUs for a room this server is not in');
-      return;
+      return undefined;
     }
     const acl = await currentAcl(this.ctx, info);
-    if (acl && !isServerAllowedByAcl(acl, origin)) {
-      const checked = await verifyPdus(pdus, info.version, this.ctx.federation);
-      for (const c of checked) if (c.ok) results.set(c.event.eventId, { error: 'the room server ACL denies the origin server' });
-      return;
-    }
     const checked = await verifyPdus(pdus, info.version, this.ctx.federation);
-    await this.ctx.writer.inRoom(roomId, async () => {
-      const runnable: CheckedPdu[] = [];
-      for (const c of checked) {
-        if (!c.ok) {
-          if (c.eventId) results.set(c.eventId, { error: c.error });
-          continue;
-        }
-        const e = c.event;
-        if (e.pdu.room_id !== roomId && !(info.version.roomIdFromCreateEvent && e.pdu.type === 'm.room.create')) {
-          results.set(e.eventId, { error: 'event belongs to another room' });
-          continue;
-        }
-        if (acl && !isServerAllowedByAcl(acl, serverOf(e.pdu.sender))) {
-          results.set(e.eventId, { error: "the room server ACL denies the sender's server" });
-          continue;
-        }
-        runnable.push(e);
+    if (acl && !isServerAllowedByAcl(acl, origin)) {
+      for (const c of checked) if (c.ok) results.set(c.event.eventId, { error: 'the room server ACL denies the origin server' });
+      return undefined;
+    }
+    const runnable: CheckedPdu[] = [];
+    for (const c of checked) {
+      if (!c.ok) {
+        if (c.eventId) results.set(c.eventId, { error: c.error });
+        continue;
       }
-      if (runnable.length === 0) return;
-      // The room's events of this transaction in one database transaction; should anything fail,
-      // it is undone and each event is taken on its own.
+      const e = c.event;
+      if (e.pdu.room_id !== roomId && !(info.version.roomIdFromCreateEvent && e.pdu.type === 'm.room.create')) {
+        results.set(e.eventId, { error: 'event belongs to another room' });
+        continue;
+      }
+      if (acl && !isServerAllowedByAcl(acl, serverOf(e.pdu.sender))) {
+        results.set(e.eventId, { error: "the room server ACL denies the sender's server" });
+        continue;
+      }
+      runnable.push(e);
+    }
+    return runnable.length === 0 ? undefined : { roomId, info, runnable };
+  }
+
+  /**
+   * The room's events of this transaction, stored together in one message to the database, in
+   * the room's queue. Should anything fail, it is undone and each event is taken on its own.
+   * `held`: which of them the store held before (anything stored since is in the event cache).
+   */
+  private async store(origin: string, room: CheckedRoom, held: ReadonlyMap<string, unknown>, results: PduResults): Promise<void> {
+    const { roomId, info, runnable } = room;
+    await this.ctx.writer.inRoom(roomId, async () => {
       let batch: IngestBatch | undefined;
       const outcomes = new Map<string, IngestOutcome>();
       try {
-        await this.ctx.db.transaction(async (trx) => {
-          batch = new IngestBatch(trx);
-          const held = await this.ctx.events.getMany(runnable.map((e) => e.eventId));
-          for (const e of runnable) if (!held.has(e.eventId)) batch.absent.add(e.eventId);
-          for (const e of runnable) {
-            const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
-            outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));
-          }
-          await flushDeferred(trx, info.version, batch.deferred);
-        });
-        batch!.committed();
+        batch = new IngestBatch();
+        for (const e of runnable) if (!held.has(e.eventId)) batch.absent.add(e.eventId);
+        for (const e of runnable) {
+          const now = (await this.ingest.roomInfo(roomId, batch)) ?? info;
+          outcomes.set(e.eventId, await this.ingest.ingest(origin, now, e, 'live', batch));
+        }
+        await flushDeferred(this.ctx.db, info.version, batch.deferred);
+        batch.committed();
       } catch (err) {
         batch?.abandon(this.ctx);
         outcomes.clear();
@@ -104,6 +112,13 @@ export class InboundPdus implements InboundPduHandler {
       for (const [id, outcome] of outcomes) results.set(id, outcome.rejectedReason === null ? {} : { error: outcome.rejectedReason });
     });
   }
+}
+
+/** A room's share of a transaction, checked and ready to store. */
+interface CheckedRoom {
+  roomId: string;
+  info: RoomInfo;
+  runnable: CheckedPdu[];
 }
 
 export function isPduList(value: unknown): value is JsonObject[] {

@@ -1,12 +1,11 @@
 import { stateKey, type StateMap } from '../../../core/events.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { resolveState, type StateResEvent } from '../../../core/state-res/index.js';
-import type { Knex } from 'knex';
 import type { RoomInfo } from '../pipeline/room-info.js';
 import type { StoredEvent } from '../storage/events.js';
 import { asRoomEvent, checkAgainstAuthEvents, checkAgainstState, impliedCreateId, stateResStore } from './auth-check.js';
 import type { RoomFederationContext } from './context.js';
-import { applyCurrentState, deferredWrites, persistOutliers, persistTimelineEvent, type DeferredWrites, type Group } from './persist.js';
+import { applyCurrentState, deferredWrites, newGroup, persistOutliers, persistTimelineEvent, type DeferredWrites, type Group, type WriteTarget } from './persist.js';
 import type { RemoteRoom } from './remote.js';
 import type { CheckedPdu } from './verify.js';
 
@@ -28,8 +27,9 @@ export type IngestMode =
   | 'backfill';
 
 /**
- * Several inbound events of one room written in one database transaction (a `/send` transaction's
- * run for that room). What later events of the batch must see is kept in memory (`infos`, and the
+ * Several inbound events of one room written together (a `/send` transaction's run for that room):
+ * their writes collect in `deferred` and reach the database as one message, which PostgreSQL runs
+ * as one transaction. What later events of the batch must see is kept in memory (`infos`, and the
  * event and state caches); what others may see — the bus, the shared room info — waits for the
  * commit (`afterCommit`). A failed batch is undone by `abandon` and its events taken one by one.
  */
@@ -44,8 +44,6 @@ export class IngestBatch {
    */
   readonly absent = new Set<string>();
   readonly deferred: DeferredWrites = deferredWrites();
-
-  constructor(readonly trx: Knex.Transaction) {}
 
   committed(): void {
     for (const f of this.afterCommit) f();
@@ -291,9 +289,9 @@ export class EventIngest {
     const reservation = p.mode === 'backfill' ? undefined : stream.reserve(1);
     if (reservation && batch) batch.reservations.push(reservation);
     const streamOrdering = reservation ? reservation.ids[0]! : historic.take(1)[0]!;
-    const write = async (trx: Knex.Transaction) => {
-      const before = p.before.group ?? { id: await groups.create(trx, roomId, p.before.state, undefined), state: p.before.state };
-      const { stored, after } = await persistTimelineEvent(trx, events, groups, {
+    const write = async (target: WriteTarget) => {
+      const before = p.before.group ?? { id: await newGroup(target, groups, roomId, p.before.state, undefined), state: p.before.state };
+      const { stored, after } = await persistTimelineEvent(target, events, groups, {
         roomId,
         version: rv,
         event,
@@ -303,18 +301,17 @@ export class EventIngest {
         rejectedReason: p.rejectedReason,
         softFailed: p.softFailed,
         wasOutlier: p.wasOutlier,
-        deferred: batch?.deferred,
       });
       let current: Group | undefined;
       if (newState) {
         const oldGroup = { id: now.stateGroup, state: now.state };
-        current = newState === p.stateAfter ? after : { id: await groups.create(trx, roomId, newState, after), state: newState };
-        await applyCurrentState(trx, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents, deferred: batch?.deferred });
+        current = newState === p.stateAfter ? after : { id: await newGroup(target, groups, roomId, newState, after), state: newState };
+        await applyCurrentState(target, { roomId, oldGroup, newGroup: current, oldExtremities: now.extremities, newExtremities, streamOrdering, memberEvents });
       }
       return { stored, before, after, current };
     };
     try {
-      const result = batch ? await write(batch.trx) : await db.transaction(write);
+      const result = batch ? await write(batch.deferred) : await db.transaction(write);
       events.remember(result.stored);
       if (batch) batch.remembered.push(result.stored.eventId);
       groups.remember(result.before.id, result.before.state);

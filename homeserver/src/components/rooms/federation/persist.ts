@@ -1,11 +1,10 @@
 import type { Knex } from 'knex';
-import { redactsOf } from '../../../core/auth/index.js';
 import { splitStateKey, type PDU, type StateMap } from '../../../core/events.js';
-import { isJsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { eventInsertSql, type EventStore, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
 import { indexForSearch, searchIndexSql } from '../storage/search.js';
+import { eventLinkSql } from '../storage/event-links.js';
 import { forwardExtremitySql } from '../storage/extremities.js';
 import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
 import { WriteBatch } from '../../../db/write-batch.js';
@@ -20,9 +19,18 @@ export interface Group {
 }
 
 /** Stores `state` as a group unless it is `parent`'s state already. */
-export async function groupFor(trx: Knex.Transaction, groups: StateGroups, roomId: string, state: StateMap, parent: Group | undefined): Promise<Group> {
+export async function groupFor(target: WriteTarget, groups: StateGroups, roomId: string, state: StateMap, parent: Group | undefined): Promise<Group> {
   if (parent && (parent.state === state || sameState(parent.state, state))) return parent;
-  return { id: await groups.create(trx, roomId, state, parent), state };
+  return { id: await newGroup(target, groups, roomId, state, parent), state };
+}
+
+/** Stores `state` as a new group (a delta against `parent` where it can) and returns its ID. */
+export async function newGroup(target: WriteTarget, groups: StateGroups, roomId: string, state: StateMap, parent: Group | undefined): Promise<number> {
+  if (isTransaction(target)) return groups.create(target, roomId, state, parent);
+  // Planned outside the batch's transaction: a parent made earlier in the batch is known in memory.
+  const planned = await groups.plan(undefined, roomId, state, parent);
+  target.statements.push(...planned.statements);
+  return planned.id;
 }
 
 function sameState(a: StateMap, b: StateMap): boolean {
@@ -60,6 +68,8 @@ export async function persistOutliers(trx: Knex.Transaction, events: EventStore,
  * answers).
  */
 export interface DeferredWrites {
+  /** Writes in the order they were made (state groups, current state, relations, …), sent first. */
+  statements: string[];
   events: NewEventRow[];
   search: Array<{ streamOrdering: number; pdu: PDU }>;
   /**
@@ -70,27 +80,47 @@ export interface DeferredWrites {
 }
 
 export function deferredWrites(): DeferredWrites {
-  return { events: [], search: [], extremities: new Map() };
+  return { statements: [], events: [], search: [], extremities: new Map() };
 }
 
-/** Everything a batch left for its end, sent to the database as one message. */
-export async function flushDeferred(trx: Knex.Transaction, rv: RoomVersion, d: DeferredWrites): Promise<void> {
-  const sql = eventInsertSql(d.events);
+/**
+ * Where an event's writes go: into a transaction at once, or into a batch's deferred writes, which
+ * reach the database together at its end.
+ */
+export type WriteTarget = Knex.Transaction | DeferredWrites;
+
+function isTransaction(target: WriteTarget): target is Knex.Transaction {
+  // A knex transaction is a function (a query builder factory); deferred writes are a plain object.
+  return typeof target === 'function';
+}
+
+async function write(target: WriteTarget, sql: readonly string[]): Promise<void> {
+  if (sql.length === 0) return;
+  if (isTransaction(target)) await new WriteBatch().add(...sql).runIn(target);
+  else target.statements.push(...sql);
+}
+
+/**
+ * Everything a batch wrote, sent to the database as one message. PostgreSQL runs a message of
+ * several statements as one transaction: the batch is stored whole or not at all, with no BEGIN
+ * and COMMIT round trips around it.
+ */
+export async function flushDeferred(db: Knex, rv: RoomVersion, d: DeferredWrites): Promise<void> {
+  const sql = [...d.statements, ...eventInsertSql(d.events)];
   if (d.search.length > 0) sql.push(...searchIndexSql(d.search, rv));
   for (const [roomId, { from, to }] of d.extremities) {
     const gone = from.filter((x) => !to.includes(x));
     const added = to.filter((x) => !from.includes(x));
     if (gone.length > 0 || added.length > 0) sql.push(...forwardExtremitySql(roomId, gone, added));
   }
-  await new WriteBatch().add(...sql).runIn(trx);
+  await new WriteBatch().add(...sql).commit(db);
+  d.statements.length = 0;
   d.events.length = 0;
   d.search.length = 0;
   d.extremities.clear();
 }
 
 export interface TimelineInput {
-  /** When set, the event row and its search entry are left here for the batch to write. */
-  deferred?: DeferredWrites | undefined;
   roomId: string;
   version: RoomVersion;
   event: CheckedPdu;
@@ -105,56 +135,31 @@ export interface TimelineInput {
 }
 
 /** Writes one event of another server into the room's DAG with the state before and after it. */
-export async function persistTimelineEvent(trx: Knex.Transaction, events: EventStore, groups: StateGroups, input: TimelineInput): Promise<{ stored: StoredEvent; after: Group }> {
+export async function persistTimelineEvent(target: WriteTarget, events: EventStore, groups: StateGroups, input: TimelineInput): Promise<{ stored: StoredEvent; after: Group }> {
   const { event, roomId } = input;
-  const after = await groupFor(trx, groups, roomId, input.stateAfter, input.before);
+  const after = await groupFor(target, groups, roomId, input.stateAfter, input.before);
   const sk = event.pdu.state_key;
   const replacesState = sk !== undefined && input.rejectedReason === null ? (input.before.state.get(`${event.pdu.type}\u0000${sk}`) ?? null) : null;
   const fields = { outlier: false, rejectedReason: input.rejectedReason, softFailed: input.softFailed, stateBefore: input.before.id, stateAfter: after.id, replacesState };
   if (input.wasOutlier) {
-    await trx('events').where('event_id', event.eventId).update({
-      stream_ordering: input.streamOrdering,
-      outlier: false,
-      rejected_reason: fields.rejectedReason,
-      soft_failed: fields.softFailed,
-      state_before: fields.stateBefore,
-      state_after: fields.stateAfter,
-      replaces_state: fields.replacesState,
-    });
+    const l = sqlLiteral;
+    await write(target, [
+      `UPDATE events SET stream_ordering = ${l(input.streamOrdering)}, outlier = FALSE, rejected_reason = ${l(fields.rejectedReason)}, soft_failed = ${l(fields.softFailed)}, ` +
+        `state_before = ${l(fields.stateBefore)}, state_after = ${l(fields.stateAfter)}, replaces_state = ${l(fields.replacesState)} WHERE event_id = ${l(event.eventId)}`,
+    ]);
   } else {
     const row: NewEventRow = { streamOrdering: input.streamOrdering, eventId: event.eventId, roomId, pdu: event.pdu, json: event.json, senderDevice: null, txnId: null, ...fields };
-    if (input.deferred) input.deferred.events.push(row);
-    else await events.insert(trx, [row]);
+    if (isTransaction(target)) await events.insert(target, [row]);
+    else target.events.push(row);
   }
-  if (input.rejectedReason === null && !input.softFailed) await indexEvent(trx, roomId, input.version, event, input.streamOrdering, input.deferred);
+  if (input.rejectedReason === null && !input.softFailed) {
+    const indexed = { eventId: event.eventId, pdu: event.pdu, streamOrdering: input.streamOrdering };
+    // Relations and redactions of an accepted event, as the local path records them.
+    await write(target, eventLinkSql(roomId, input.version, [indexed]));
+    if (isTransaction(target)) await indexForSearch(target, [indexed], input.version);
+    else target.search.push(indexed);
+  }
   return { stored: storedOf(event, roomId, input.streamOrdering, fields), after };
-}
-
-/** Relations and redactions of an accepted event, as the local path records them. */
-async function indexEvent(trx: Knex.Transaction, roomId: string, rv: RoomVersion, event: CheckedPdu, streamOrdering: number, deferred?: DeferredWrites): Promise<void> {
-  const pdu = event.pdu;
-  const rel = pdu.content['m.relates_to'];
-  if (isJsonObject(rel) && typeof rel.rel_type === 'string' && typeof rel.event_id === 'string') {
-    await trx('event_relations')
-      .insert({
-        event_id: event.eventId,
-        room_id: roomId,
-        relates_to: rel.event_id,
-        rel_type: rel.rel_type,
-        aggregation_key: typeof rel.key === 'string' ? rel.key : null,
-        sender: pdu.sender,
-        type: pdu.type,
-        stream_ordering: streamOrdering,
-      })
-      .onConflict('event_id')
-      .ignore();
-  }
-  if (pdu.type === 'm.room.redaction') {
-    const target = redactsOf(pdu, rv);
-    if (target) await trx('redactions').insert({ event_id: event.eventId, redacts: target, room_id: roomId }).onConflict('event_id').ignore();
-  }
-  if (deferred) deferred.search.push({ streamOrdering, pdu });
-  else await indexForSearch(trx, [{ streamOrdering, pdu }], rv);
 }
 
 export interface CurrentStateChange {
@@ -167,15 +172,13 @@ export interface CurrentStateChange {
   streamOrdering: number;
   /** Member events of the new state, by ID, that the change needs (from memory or the database). */
   memberEvents: ReadonlyMap<string, Pick<PDU, 'content' | 'state_key'>>;
-  /** When set, the move of forward extremities is left here for the batch to write. */
-  deferred?: DeferredWrites | undefined;
 }
 
 /**
  * Moves the room's current state, forward extremities and memberships to a new resolved state, in
  * one message to the database (a join brings tens of thousands of rows).
  */
-export async function applyCurrentState(trx: Knex.Transaction, change: CurrentStateChange): Promise<void> {
+export async function applyCurrentState(target: WriteTarget, change: CurrentStateChange): Promise<void> {
   const { roomId } = change;
   const old = change.oldGroup?.state ?? new Map<string, string>();
   const upserts: Array<[string, string, string, string]> = [];
@@ -209,15 +212,16 @@ export async function applyCurrentState(trx: Knex.Transaction, change: CurrentSt
       ),
     );
   }
-  if (change.deferred) {
-    const pending = change.deferred.extremities.get(roomId);
-    change.deferred.extremities.set(roomId, { from: pending?.from ?? change.oldExtremities, to: change.newExtremities });
+  if (!isTransaction(target)) {
+    // A batch writes only the difference between where it found the room and where it left it.
+    const pending = target.extremities.get(roomId);
+    target.extremities.set(roomId, { from: pending?.from ?? change.oldExtremities, to: change.newExtremities });
   } else {
     const gone = change.oldExtremities.filter((x) => !change.newExtremities.includes(x));
     const added = change.newExtremities.filter((x) => !change.oldExtremities.includes(x));
     sql.push(...forwardExtremitySql(roomId, gone, added));
   }
-  await new WriteBatch().add(...sql).runIn(trx);
+  await write(target, sql);
 }
 
 export function storedOf(

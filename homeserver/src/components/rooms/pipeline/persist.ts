@@ -1,11 +1,10 @@
 import type { Knex } from 'knex';
-import { redactsOf } from '../../../core/auth/index.js';
 import { splitStateKey, type StateMap } from '../../../core/events.js';
-import { isJsonObject } from '../../../core/json.js';
 import { eventInsertSql, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
 import { forwardExtremitySql } from '../storage/extremities.js';
 import { searchIndexSql } from '../storage/search.js';
+import { eventLinkSql } from '../storage/event-links.js';
 import { WriteBatch } from '../../../db/write-batch.js';
 import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
 import type { BuiltEvent } from './build.js';
@@ -113,23 +112,7 @@ export async function persistLinear(db: Knex, groups: StateGroups, input: Persis
     );
   }
 
-  const relations = rows.flatMap((r) => {
-    const rel = r.pdu.content['m.relates_to'];
-    if (!isJsonObject(rel) || typeof rel.rel_type !== 'string' || typeof rel.event_id !== 'string') return [];
-    return [[r.eventId, input.roomId, rel.event_id, rel.rel_type, typeof rel.key === 'string' ? rel.key : null, r.pdu.sender, r.pdu.type, r.streamOrdering]];
-  });
-  if (relations.length > 0) {
-    batch.add(
-      insertSql('event_relations', ['event_id', 'room_id', 'relates_to', 'rel_type', 'aggregation_key', 'sender', 'type', 'stream_ordering'], relations, 'ON CONFLICT (event_id) DO NOTHING'),
-    );
-  }
-
-  const redactions = rows.flatMap((r) => {
-    if (r.pdu.type !== 'm.room.redaction') return [];
-    const target = redactsOf(r.pdu, input.version);
-    return target ? [[r.eventId, target, input.roomId]] : [];
-  });
-  if (redactions.length > 0) batch.add(insertSql('redactions', ['event_id', 'redacts', 'room_id'], redactions, 'ON CONFLICT (event_id) DO NOTHING'));
+  batch.add(...eventLinkSql(input.roomId, input.version, rows));
   batch.add(...searchIndexSql(rows, input.version));
   await batch.commit(db);
 

@@ -115,10 +115,11 @@ export class StateGroups {
   /**
    * A new group's ID and the statements that store it (SQL, not yet run): what `create`
    * does, for a WriteBatch. The ID comes from the table's sequence, reserved a block at a time, so
-   * planning usually needs no round trip.
+   * planning usually needs no round trip. `db` is where an uncached parent is looked up (the
+   * caller's transaction, or by default the pool).
    */
-  async plan(db: Knex, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<{ id: number; statements: string[] }> {
-    const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(db, parent.id))) : undefined;
+  async plan(db: Knex | undefined, roomId: string, state: StateMap, parent?: { id: number; state: StateMap }): Promise<{ id: number; statements: string[] }> {
+    const parentLength = parent ? (this.chainLength.get(parent.id) ?? (await this.lengthOf(db ?? this.db, parent.id))) : undefined;
     const asDelta = parent !== undefined && parentLength !== undefined && parentLength < MAX_CHAIN_LENGTH;
     const entries: Array<[StateKey, string | null]> = [];
     if (asDelta) {
