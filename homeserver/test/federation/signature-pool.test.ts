@@ -44,6 +44,31 @@ test('gives each check its own result, in order, for small and large batches', a
   }
 });
 
+test('small batches of the same turn are checked together, each answered with its own results', async (t) => {
+  const pool = new SignaturePool(1, 16);
+  t.teardown(() => pool.close());
+  // What reaches the shared path: one gathered batch, not ten small ones checked here one by one.
+  const spread: number[] = [];
+  const inner = pool as unknown as { spread(jobs: readonly SignatureJob[]): Promise<boolean[]> };
+  const original = inner.spread.bind(pool);
+  inner.spread = (jobs) => {
+    spread.push(jobs.length);
+    return original(jobs);
+  };
+  // Cut from one list, so that each batch starts at another point of the good-and-bad pattern.
+  const all = mixedJobs(40);
+  const batches: Array<typeof all> = [];
+  for (let at = 0, i = 0; at < all.length; i++) batches.push(all.slice(at, (at += 1 + (i % 7))));
+  const got = await Promise.all(batches.map((b) => pool.verify(b.map((c) => c.job))));
+  got.forEach((g, i) => t.deepEqual(g, batches[i]!.map((c) => c.want), `batch ${i}`));
+  t.deepEqual(spread, [batches.reduce((n, b) => n + b.length, 0)]);
+
+  // A lone small batch in a later turn is answered too, and stays on this thread.
+  const lone = mixedJobs(3);
+  t.deepEqual(await pool.verify(lone.map((c) => c.job)), lone.map((c) => c.want));
+  t.is(spread.length, 1);
+});
+
 test('a key that is no Ed25519 point fails its check only', async (t) => {
   const pool = new SignaturePool(1, 2);
   t.teardown(() => pool.close());

@@ -102,7 +102,8 @@ class VerifyWorker {
  * Ed25519 checks spread over worker threads and this one. A room joined over federation can bring
  * tens of thousands of signed events at once; checked here alone they would hold the event loop
  * (every other request) for seconds and leave the other cores idle. Small batches stay on this
- * thread, where handing them over would cost more than it saves.
+ * thread, where handing them over would cost more than it saves; those that come in the same turn
+ * of the event loop are gathered first.
  */
 export class SignaturePool {
   private workers: VerifyWorker[] = [];
@@ -116,9 +117,42 @@ export class SignaturePool {
     private readonly inlineBelow = 16,
   ) {}
 
+  /** Small batches waiting for the end of this turn of the event loop, to be checked together. */
+  private queued: Array<{ jobs: readonly SignatureJob[]; resolve: (results: boolean[]) => void; reject: (err: unknown) => void }> = [];
+
   /** Results in input order. A worker that fails has its share checked here instead. */
   async verify(jobs: readonly SignatureJob[]): Promise<boolean[]> {
-    if (jobs.length < this.inlineBelow || this.threads === 0) return jobs.map(verifyJob);
+    if (jobs.length === 0) return [];
+    if (this.threads === 0) return jobs.map(verifyJob);
+    if (jobs.length >= this.inlineBelow) return this.spread(jobs);
+    // A /send of several rooms checks each room's few events in a batch of its own, all in the
+    // same turn of the event loop: gathered, they are worth sharing with the workers.
+    return new Promise((resolve, reject) => {
+      this.queued.push({ jobs, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.flushQueued());
+    });
+  }
+
+  private flushQueued(): void {
+    const queued = this.queued;
+    this.queued = [];
+    const all = queued.length === 1 ? queued[0]!.jobs : queued.flatMap((q) => q.jobs);
+    const check = async (): Promise<boolean[]> => (all.length < this.inlineBelow ? all.map(verifyJob) : this.spread(all));
+    check().then(
+      (results) => {
+        let at = 0;
+        for (const q of queued) {
+          q.resolve(results.slice(at, at + q.jobs.length));
+          at += q.jobs.length;
+        }
+      },
+      (err: unknown) => {
+        for (const q of queued) q.reject(err);
+      },
+    );
+  }
+
+  private async spread(jobs: readonly SignatureJob[]): Promise<boolean[]> {
     this.workers = this.workers.filter((w) => !w.dead);
     while (this.workers.length < this.threads) this.workers.push(new VerifyWorker());
     const results = new Array<boolean>(jobs.length);
