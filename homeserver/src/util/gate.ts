@@ -20,10 +20,14 @@ export class Gate {
    * `yieldEvery`: after that many tasks handed over in a row, the next waits for a turn of the
    * event loop (setImmediate), so that I/O that came meanwhile (a database answer the next
    * message's commit waits for, new requests) is not held up until the whole queue is through.
+   * `bulk`: while at least `waiting` tasks wait (a wave that can only be worked through, such as
+   * one message to thousands of connections), a turn comes after `yieldEvery` tasks instead: each
+   * turn of the loop costs time of its own, which a long wave would pay thousands of times.
    */
   constructor(
     private readonly limit: number,
     private readonly yieldEvery = Infinity,
+    private readonly bulk?: { waiting: number; yieldEvery: number },
   ) {
     if (limit < 1) throw new Error('Gate limit must be at least 1');
   }
@@ -37,7 +41,7 @@ export class Gate {
     } finally {
       const next = this.next();
       if (!next) this.running--;
-      else if (++this.sinceYield < this.yieldEvery) next();
+      else if (++this.sinceYield < (this.inBulk ? this.bulk!.yieldEvery : this.yieldEvery)) next();
       else {
         this.sinceYield = 0;
         setImmediate(next);
@@ -60,6 +64,11 @@ export class Gate {
       this.head = 0;
     }
     return next;
+  }
+
+  /** Whether so many tasks wait that they are run as a wave (`bulk`). */
+  get inBulk(): boolean {
+    return this.bulk !== undefined && this.queued >= this.bulk.waiting;
   }
 
   /** Tasks waiting for a place, for tests and metrics. */

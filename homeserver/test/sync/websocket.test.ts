@@ -148,3 +148,31 @@ test('WebSocket sync drops a client that does not read, with close code 4008', a
   const closed = await c.closed;
   t.is(closed.code, 4008);
 });
+
+test('a wave of hundreds of woken connections: each gets every message once, in order', async (t) => {
+  const { s, alice, bob, room } = await aliceAndBobInRoom(t, open);
+  const since = (await bob.call('GET', '/_matrix/client/v3/sync')).body.next_batch;
+  // More than the woken syncs that make a wave (sync/index.ts), so their frames go out in turns.
+  const conns = Array.from({ length: 320 }, () => connect(s, { Authorization: `Bearer ${bob.accessToken}` }));
+  t.teardown(() => conns.forEach((c) => c.ws.close()));
+  await Promise.all(conns.map((c) => opened(c.ws)));
+  for (const c of conns) c.ws.send(JSON.stringify({ since, filter: BIG }));
+  await Promise.all(conns.map((c) => c.next()));
+
+  const sent: string[] = [];
+  for (let i = 0; i < 4; i++) sent.push((await alice.call('PUT', `${r(room)}/send/m.room.message/${txn()}`, { msgtype: 'm.text', body: `wave ${i}` })).body.event_id);
+  const seen = await Promise.all(
+    conns.map(async (c) => {
+      const ids: string[] = [];
+      while (ids.length < sent.length) {
+        const m = await c.next(20_000);
+        for (const joined of Object.values<any>(m.rooms.join)) for (const e of joined.timeline.events) ids.push(e.event_id);
+      }
+      return ids;
+    }),
+  );
+  for (const ids of seen) t.deepEqual(ids, sent);
+  // Nothing more came: no frame was sent twice.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.deepEqual(conns.flatMap((c) => c.messages), []);
+});

@@ -76,3 +76,15 @@ test('Gate: with yieldEvery, the event loop gets a turn between runs of queued t
   await Promise.all([0, 1, 2, 3].map((i) => gate.run(task(i))));
   t.deepEqual(log, ['task 0', 'task 1', 'io', 'task 2', 'task 3'], 'the second hand-over waits for a turn of the loop');
 });
+
+test('Gate: while a wave waits, more tasks run between turns of the loop', async (t) => {
+  const gate = new Gate(1, 2, { waiting: 3, yieldEvery: 4 });
+  const log: string[] = [];
+  const task = (i: number) => async () => {
+    log.push(`task ${i}`);
+    if (i === 0) setImmediate(() => log.push('io'));
+  };
+  await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => gate.run(task(i))));
+  // Without the wave the loop's turn would come after task 1, as in the test above.
+  t.deepEqual(log, ['task 0', 'task 1', 'task 2', 'task 3', 'io', 'task 4', 'task 5', 'task 6', 'task 7']);
+});

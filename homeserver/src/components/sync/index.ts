@@ -31,6 +31,12 @@ const WOKEN_AT_ONCE = 2;
  * after every 2 pushes gave a median of 9-15 ms, after 10 about 27, never about 32.
  */
 const WOKEN_BETWEEN_IO = 2;
+/**
+ * Past this many waiting, a wave of woken syncs (one message to thousands of connections) runs
+ * this many between turns: the next message waits a little longer, every connection gets this one
+ * sooner. idle-connections (10,000 connections): see bench/RESULTS.md.
+ */
+const WOKEN_WAVE = { waiting: 256, yieldEvery: 32 };
 
 export interface SyncComponentDeps {
   db: Knex;
@@ -78,7 +84,7 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
     await deps.users.putAccountData(userId, null, 'm.push_rules', { global: ruleset });
   });
   deps.users.onDeactivated((userId) => pushRules.deleteUser(userId));
-  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions, pushRules, woken: new Gate(WOKEN_AT_ONCE, WOKEN_BETWEEN_IO) };
+  const syncDeps: SyncDeps = { rooms: deps.rooms, users, receipts, presence, typing, notifier, extensions, pushRules, woken: new Gate(WOKEN_AT_ONCE, WOKEN_BETWEEN_IO, WOKEN_WAVE) };
 
   // New events become visible to sync when their stream position is published; wake their rooms then.
   const pending: Array<{ position: number; roomId: string; memberTargets: string[] }> = [];

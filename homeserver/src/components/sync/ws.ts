@@ -13,6 +13,7 @@ import { formatSyncToken, parseSyncToken, type SyncPositions } from './token.js'
 import type { Subscription } from './notifier.js';
 import { validate } from '../../http/body.js';
 import { stringifyWithRaw } from '../../util/raw-json.js';
+import { FrameOutbox } from './ws-outbox.js';
 
 export const WS_SYNC_PATH = '/_matrix/client/unstable/org.hearth.ws/sync';
 
@@ -87,6 +88,7 @@ export class WsSync {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly live = new Set<{ ws: WebSocket; abort: AbortController }>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly outbox: FrameOutbox;
 
   constructor(
     private readonly deps: SyncDeps,
@@ -94,6 +96,7 @@ export class WsSync {
     private readonly log: Logger,
     private readonly options: WsOptions,
   ) {
+    this.outbox = new FrameOutbox(options.maxBufferedBytes, (ws) => ws.close(CLOSE.tooSlow, 'client is not reading fast enough'));
     this.heartbeat = setInterval(() => {
       for (const c of this.live) {
         const w = c.ws as WebSocket & { alive?: boolean };
@@ -147,9 +150,15 @@ export class WsSync {
     let sent = false;
     if (!result.empty || first) {
       result.body.next_batch = formatSyncToken(result.next);
-      ws.send(stringifyWithRaw(result.body));
-      if (ws.bufferedAmount > this.options.maxBufferedBytes) return 'too_slow';
+      const text = stringifyWithRaw(result.body);
       sent = true;
+      // In a wave of woken syncs, frames go out together at the end of each turn (ws-outbox.ts).
+      if (this.deps.woken.inBulk || this.outbox.holds(ws)) {
+        this.outbox.add(ws, text);
+      } else {
+        ws.send(text);
+        if (ws.bufferedAmount > this.options.maxBufferedBytes) return 'too_slow';
+      }
     }
     return { sent, next: result.next, joinedRooms: result.joinedRooms };
   }
