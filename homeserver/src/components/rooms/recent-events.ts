@@ -35,9 +35,15 @@ export class RecentEvents {
     const out = new Set<string>();
     for (const r of roomIds) {
       const list = this.rooms.get(r);
-      if (!list || list.length === 0) continue;
-      const last = list[list.length - 1]!.stream;
-      if (last > from && list.some((e) => e.stream > from && e.stream <= to)) out.add(r);
+      if (!list) continue;
+      // From the newest end: a sync that is up to date looks at the one or two events it lacks,
+      // not at the room's whole list.
+      for (let i = list.length - 1; i >= 0 && list[i]!.stream > from; i--) {
+        if (list[i]!.stream <= to) {
+          out.add(r);
+          break;
+        }
+      }
     }
     return out;
   }
@@ -64,6 +70,10 @@ export class RecentEvents {
     // ever dropped, or if its oldest kept entry is not after `from`.
     const complete = list.length < PER_ROOM || list[0]!.stream <= from;
     if (!complete) return undefined;
-    return list.filter((e) => e.stream > from && e.stream <= to).map((e) => e.eventId);
+    let first = list.length;
+    while (first > 0 && list[first - 1]!.stream > from) first--;
+    const ids: string[] = [];
+    for (let i = first; i < list.length && list[i]!.stream <= to; i++) ids.push(list[i]!.eventId);
+    return ids;
   }
 }
