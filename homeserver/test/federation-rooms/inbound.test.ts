@@ -147,6 +147,44 @@ test.serial("a transaction's state changes, relations and redactions, in two roo
   t.truthy(otherPage.find((m) => m.event_id === elsewhere.eventId));
 });
 
+test.serial("a transaction's batch that the database refuses leaves nothing behind, and its events are taken one by one", async (t) => {
+  const db = net.server('hs1.test').hs.database.db;
+  // The search index refuses one event's entry, which comes after the batch's event rows; a
+  // sequence, which no rollback undoes, counts the tries to store another event's row.
+  await db.raw('CREATE SEQUENCE probe_tries');
+  await db.raw(`CREATE FUNCTION probe_events() RETURNS trigger AS $$ BEGIN
+    IF NEW.json LIKE '%counted-try%' THEN PERFORM nextval('probe_tries'); END IF;
+    RETURN NEW; END $$ LANGUAGE plpgsql`);
+  await db.raw(`CREATE FUNCTION probe_search() RETURNS trigger AS $$ BEGIN
+    IF NEW.vector::text LIKE '%poison%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+    RETURN NEW; END $$ LANGUAGE plpgsql`);
+  await db.raw('CREATE TRIGGER probe_events BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION probe_events()');
+  await db.raw('CREATE TRIGGER probe_search BEFORE INSERT ON event_search FOR EACH ROW EXECUTE FUNCTION probe_search()');
+  t.teardown(async () => {
+    await db.raw('DROP TRIGGER IF EXISTS probe_events ON events');
+    await db.raw('DROP TRIGGER IF EXISTS probe_search ON event_search');
+    await db.raw('DROP FUNCTION IF EXISTS probe_events()');
+    await db.raw('DROP FUNCTION IF EXISTS probe_search()');
+    await db.raw('DROP SEQUENCE IF EXISTS probe_tries');
+  });
+  const text = (body: string) => ({ type: 'm.room.message', content: { msgtype: 'm.text', body } });
+  const tips = await roomTips(net, 'hs1.test', roomId);
+  const first = forgeNext(net, 'hs2.test', tips, roomId, bob.userId, text('counted-try'));
+  const onFirst = { ...tips, prev: [first.eventId], depth: tips.depth + 1 };
+  const poison = forgeNext(net, 'hs2.test', onFirst, roomId, bob.userId, text('poison'));
+  const last = forgeNext(net, 'hs2.test', onFirst, roomId, bob.userId, text('after the refused one'));
+
+  const results = await push(net, 'hs2.test', 'hs1.test', [first.pdu, poison.pdu, last.pdu]);
+  t.deepEqual([results[first.eventId], results[last.eventId]], [{}, {}]);
+  t.regex(results[poison.eventId]?.error ?? '', /internal error/);
+  // Stored by the batch, which was then undone as a whole, and once more on its own.
+  t.is(Number(((await db.raw('SELECT last_value FROM probe_tries')) as { rows: Array<{ last_value: string }> }).rows[0]!.last_value), 2);
+  t.is(((await db('events').whereIn('event_id', [first.eventId, last.eventId])) as unknown[]).length, 2);
+  t.falsy(await db('events').where('event_id', poison.eventId).first());
+  const shown = (await messagesOnHs1()).map((m) => m.event_id);
+  t.true(shown.includes(first.eventId) && shown.includes(last.eventId));
+});
+
 test.serial('an event allowed by its own history but not by the current state is soft-failed: stored, not shown', async (t) => {
   const tips = await roomTips(net, 'hs1.test', roomId);
   // bob is banned now; his next event still cites the state before the ban.
