@@ -37,3 +37,24 @@ test('a socket with too much queued is handed to the too-slow handler', async (t
   t.deepEqual(slow, [full]);
   t.deepEqual(log, ['full:x', 'ok:y']);
 });
+
+test('a socket whose send throws is dropped, and the others of the turn still get their frames', async (t) => {
+  const log: string[] = [];
+  const box = new FrameOutbox(1000, () => undefined);
+  let terminated = false;
+  const broken = {
+    OPEN: 1,
+    readyState: 1,
+    bufferedAmount: 0,
+    send: () => {
+      throw new Error('socket gone');
+    },
+    terminate: () => (terminated = true),
+  } as unknown as WebSocket;
+  box.add(socket('a', log), '1');
+  box.add(broken, 'x');
+  box.add(socket('b', log), '2');
+  await turn();
+  t.deepEqual(log, ['a:1', 'b:2']);
+  t.true(terminated);
+});

@@ -33,7 +33,13 @@ export class FrameOutbox {
     for (const { ws, text } of frames) {
       this.waiting.delete(ws);
       if (ws.readyState !== ws.OPEN) continue;
-      ws.send(text);
+      try {
+        ws.send(text);
+      } catch {
+        // Outside any request: a socket that fails here is dropped, not the rest of the wave.
+        ws.terminate();
+        continue;
+      }
       if (ws.bufferedAmount > this.maxBufferedBytes) this.tooSlow(ws);
     }
   }
