@@ -3,7 +3,7 @@ import { splitStateKey, type PDU, type StateMap } from '../../../core/events.js'
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { eventInsertSql, type EventStore, type NewEventRow, type StoredEvent } from '../storage/events.js';
 import type { StateGroups } from '../state/state-groups.js';
-import { indexForSearch, searchIndexSql } from '../storage/search.js';
+import { searchIndexSql } from '../storage/search.js';
 import { eventLinkSql } from '../storage/event-links.js';
 import { forwardExtremitySql } from '../storage/extremities.js';
 import { insertSql, sqlLiteral } from '../../../db/sql-literal.js';
@@ -154,10 +154,14 @@ export async function persistTimelineEvent(target: WriteTarget, events: EventSto
   }
   if (input.rejectedReason === null && !input.softFailed) {
     const indexed = { eventId: event.eventId, pdu: event.pdu, streamOrdering: input.streamOrdering };
-    // Relations and redactions of an accepted event, as the local path records them.
-    await write(target, eventLinkSql(roomId, input.version, [indexed]));
-    if (isTransaction(target)) await indexForSearch(target, [indexed], input.version);
-    else target.search.push(indexed);
+    // Relations and redactions of an accepted event, as the local path records them, and its
+    // search entry (a batch writes those of all its events in one statement at its end).
+    const links = eventLinkSql(roomId, input.version, [indexed]);
+    if (isTransaction(target)) await write(target, [...links, ...searchIndexSql([indexed], input.version)]);
+    else {
+      target.statements.push(...links);
+      target.search.push(indexed);
+    }
   }
   return { stored: storedOf(event, roomId, input.streamOrdering, fields), after };
 }

@@ -5,7 +5,6 @@ import { isJsonObject, type JsonObject } from '../../../core/json.js';
 import type { RoomVersion } from '../../../core/room-versions.js';
 import { likeEscape } from './summaries.js';
 import { sqlLiteral } from '../../../db/sql-literal.js';
-import { WriteBatch } from '../../../db/write-batch.js';
 
 /** The keys of the spec's `room_events` search, one per searchable event type. */
 export const SEARCH_KEYS = ['content.body', 'content.name', 'content.topic'] as const;
@@ -61,14 +60,10 @@ export function searchableText(pdu: Pick<PDU, 'type' | 'state_key' | 'content'>)
 }
 
 /**
- * Keeps the search index in step with accepted timeline events, inside their persist transaction:
- * searchable events are indexed, and a redaction takes its target out (its words are gone).
+ * The statements that keep the search index in step with accepted timeline events, as SQL for a
+ * WriteBatch in their persist transaction: searchable events are indexed, and a redaction takes its
+ * target out (its words are gone).
  */
-export async function indexForSearch(trx: Knex.Transaction, events: ReadonlyArray<{ streamOrdering: number; pdu: PDU }>, rv: RoomVersion): Promise<void> {
-  await new WriteBatch().add(...searchIndexSql(events, rv)).runIn(trx);
-}
-
-/** The statements of `indexForSearch`, as SQL for a WriteBatch. */
 export function searchIndexSql(events: ReadonlyArray<{ streamOrdering: number; pdu: PDU }>, rv: RoomVersion): string[] {
   const rows: string[] = [];
   const redacted: string[] = [];
