@@ -32,7 +32,7 @@ export interface SyncDeps {
   extensions: SyncExtension[];
   /** Users' push rules, merged with the defaults: unread counts evaluate them. */
   pushRules: Pick<PushRules, 'forUser'>;
-  /** How many syncs woken by a change compute at once (util/gate.ts says why a few, not all). */
+  /** Incremental syncs, woken by a change or finding news at once, compute a few at a time in arrival order (util/gate.ts says why). */
   woken: Gate;
 }
 
