@@ -1,7 +1,9 @@
-import WebSocket from 'ws';
-import { api, apiSized, percentile, register, round, type BenchUser } from '../lib/client.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { api, percentile, register, round, type BenchUser } from '../lib/client.js';
 import { readCpuMs, startBenchServer } from '../lib/server.js';
-import { rawWebSocketBroadcast } from '../lib/baselines.js';
+import { FANOUT_FILTER, startReceiver, type Receiver, type Transport } from '../lib/fanout-receivers.js';
 
 export interface FanoutOptions {
   members: number;
@@ -9,7 +11,7 @@ export interface FanoutOptions {
   ratePerSecond: number;
   /** Sent at the same rate before the clock starts, not measured. */
   warmupMessages: number;
-  transport: 'longpoll' | 'websocket';
+  transport: Transport;
 }
 
 /** Starts `count` requests at a steady `rate` per second; resolves once all are started. */
@@ -25,67 +27,84 @@ async function paced(count: number, rate: number, start: (n: number) => Promise<
   return started;
 }
 
-const FILTER = JSON.stringify({ room: { timeline: { limit: 500 } }, presence: { types: [] } });
+type Send = (txn: string, content: Record<string, unknown>) => Promise<unknown>;
 
-interface Receiver {
-  user: BenchUser;
-  got: Map<number, number>;
-  /** Called with each message number the first time it arrives. */
-  onMessage?: (n: number) => void;
+interface PacedRun {
+  latencies: number[];
+  /** p99 of the messages sent in each second: whether latency holds steady or grows with a backlog. */
+  p99BySecond: number[];
+  lost: number;
   duplicates: number;
+  deliveriesPerSecond: number;
+  sendSeconds: number;
+  serverCpuMs: number;
+  benchCpuMs: number;
+  framesWhileSending: number;
+  /** Response bytes and responses (or frames) over the whole run, warm-up included. */
   bytes: number;
   frames: number;
-  stop(): void;
 }
 
-function collect(r: Receiver, body: any, roomId: string): void {
-  const now = performance.now();
-  for (const e of body?.rooms?.join?.[roomId]?.timeline?.events ?? []) {
-    const n = e.content?.n;
-    if (typeof n !== 'number') continue;
-    if (r.got.has(n)) r.duplicates++;
-    else {
-      r.got.set(n, now);
-      r.onMessage?.(n);
-    }
-  }
-}
+/**
+ * Warms the server up at the pace of the run (the receivers ignore those messages: the figures
+ * are of a server that has run, not of its first seconds of compiling code), then sends the
+ * numbered messages at a steady rate and waits until every receiver has them all or 30 s pass.
+ */
+async function pacedRun(o: FanoutOptions, pid: number, receivers: Receiver[], send: Send): Promise<PacedRun> {
+  await new Promise((res) => setTimeout(res, 1000));
+  await Promise.all(await paced(o.warmupMessages, o.ratePerSecond, (n) => send(`w${n}`, { body: `warm-up ${n}` })));
+  await new Promise((res) => setTimeout(res, 1000));
 
-async function longPoll(base: string, user: BenchUser, roomId: string, since: string): Promise<Receiver> {
-  const r: Receiver = { user, got: new Map(), duplicates: 0, bytes: 0, frames: 0, stop: () => (running = false) };
-  let running = true;
-  void (async () => {
-    let token = since;
-    while (running) {
-      try {
-        const { body, bytes } = await apiSized(base, 'GET', `/_matrix/client/v3/sync?since=${token}&timeout=30000&filter=${encodeURIComponent(FILTER)}`, user.token);
-        r.frames++;
-        r.bytes += bytes;
-        collect(r, body, roomId);
-        token = body.next_batch;
-      } catch {
-        if (running) await new Promise((res) => setTimeout(res, 100));
+  const sentAt = new Array<number>(o.messages);
+  // Where the two cores go while sending: the server, and this process (every client and the sender).
+  const serverCpu0 = readCpuMs(pid);
+  const benchCpu0 = process.cpuUsage();
+  const frames = (): number => receivers.reduce((a, r) => a + r.frames, 0);
+  const frames0 = frames();
+  const start = performance.now();
+  const sends = await paced(o.messages, o.ratePerSecond, (n) => {
+    sentAt[n] = performance.now();
+    return send(`t${n}`, { body: `message ${n}`, n });
+  });
+  await Promise.all(sends);
+  const sendSeconds = (performance.now() - start) / 1000;
+  const serverCpuMs = readCpuMs(pid) - serverCpu0;
+  const benchCpu = process.cpuUsage(benchCpu0);
+  const framesWhileSending = frames() - frames0;
+  const deadline = performance.now() + 30_000;
+  while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+
+  let end = start;
+  const latencies: number[] = [];
+  const bySecond: number[][] = [];
+  let lost = 0;
+  let duplicates = 0;
+  for (const r of receivers) {
+    duplicates += r.duplicates;
+    for (let n = 0; n < o.messages; n++) {
+      const t = r.got.get(n);
+      if (t === undefined) lost++;
+      else {
+        if (t > end) end = t;
+        latencies.push(t - sentAt[n]!);
+        (bySecond[Math.floor((sentAt[n]! - start) / 1000)] ??= []).push(t - sentAt[n]!);
       }
     }
-  })();
-  return r;
-}
-
-async function webSocket(base: string, user: BenchUser, roomId: string, since: string): Promise<Receiver> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/_matrix/client/unstable/org.hearth.ws/sync`, { headers: { authorization: `Bearer ${user.token}` } });
-  const r: Receiver = { user, got: new Map(), duplicates: 0, bytes: 0, frames: 0, stop: () => ws.close() };
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.on('message', (data) => {
-    const text = String(data);
-    r.bytes += text.length;
-    r.frames++;
-    collect(r, JSON.parse(text), roomId);
-  });
-  ws.send(JSON.stringify({ since, filter: JSON.parse(FILTER) }));
-  return r;
+  }
+  latencies.sort((a, b) => a - b);
+  return {
+    latencies,
+    p99BySecond: bySecond.map((l) => round(percentile(l.sort((a, b) => a - b), 99))),
+    lost,
+    duplicates,
+    deliveriesPerSecond: latencies.length / ((end - start) / 1000),
+    sendSeconds,
+    serverCpuMs,
+    benchCpuMs: (benchCpu.user + benchCpu.system) / 1000,
+    framesWhileSending,
+    bytes: receivers.reduce((a, r) => a + r.bytes, 0),
+    frames: frames(),
+  };
 }
 
 /**
@@ -119,12 +138,40 @@ async function lockstepRounds(pid: number, receivers: Receiver[], first: number,
   };
 }
 
+const trivialScript = fileURLToPath(new URL('../lib/trivial-fanout-server.ts', import.meta.url));
+
+/**
+ * The floor: the same clients, the same pace and the same transport against a server that only
+ * keeps the messages in an array and answers (bench/lib/trivial-fanout-server.ts). On two cores
+ * the clients, the sender and the server share the machine; this is the latency that sharing
+ * alone allows.
+ */
+async function floorRun(o: FanoutOptions): Promise<PacedRun> {
+  const child = spawn(process.execPath, ['--import=tsx', trivialScript], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+    const base = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
+    const roomId = '!fanout:trivial';
+    const receivers = await Promise.all(Array.from({ length: o.members }, () => startReceiver(o.transport, base, 'trivial', roomId, '0')));
+    const send: Send = (txn, content) => api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, 'trivial', { msgtype: 'm.text', ...content });
+    const run = await pacedRun(o, child.pid!, receivers, send);
+    receivers.forEach((r) => r.stop());
+    return run;
+  } finally {
+    child.stdin.end();
+    child.kill();
+  }
+}
+
 /**
  * One room, `members` users syncing, one sender at a steady rate. Measures the time from issuing
  * each send to its arrival at every member, and checks nothing is lost or duplicated.
  */
 export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>> {
   const server = await startBenchServer();
+  let ours: PacedRun;
+  let lockstep: Record<string, number>;
+  let rssPeak: number;
   try {
     const base = server.url;
     const sender = await register(base, 'sender');
@@ -135,86 +182,53 @@ export async function fanout(o: FanoutOptions): Promise<Record<string, unknown>>
       await Promise.all(batch.map((u) => api(base, 'POST', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, u.token, {})));
       members.push(...batch);
     }
-    const sinces = await Promise.all(members.map(async (u) => (await api(base, 'GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent(FILTER)}`, u.token)).next_batch as string));
-    const receivers = await Promise.all(members.map((u, i) => (o.transport === 'websocket' ? webSocket(base, u, roomId, sinces[i]!) : longPoll(base, u, roomId, sinces[i]!))));
-    // Let every receiver reach its waiting state, then warm the server up at the same pace (the
-    // receivers ignore these): the figures are of a server that has run, not of its first seconds
-    // of compiling code.
-    await new Promise((res) => setTimeout(res, 1000));
-    const send = (txn: string, content: Record<string, unknown>) =>
-      api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, sender.token, { msgtype: 'm.text', ...content });
-    await Promise.all(await paced(o.warmupMessages, o.ratePerSecond, (n) => send(`w${n}`, { body: `warm-up ${n}` })));
-    await new Promise((res) => setTimeout(res, 1000));
-
-    const sentAt = new Array<number>(o.messages);
-    // Where the two cores go while sending: the server, and this process (every client and the sender).
-    const serverCpu0 = readCpuMs(server.pid);
-    const benchCpu0 = process.cpuUsage();
-    const frames = (): number => receivers.reduce((a, r) => a + r.frames, 0);
-    const frames0 = frames();
-    const start = performance.now();
-    const sends = await paced(o.messages, o.ratePerSecond, (n) => {
-      sentAt[n] = performance.now();
-      return send(`t${n}`, { body: `message ${n}`, n });
-    });
-    await Promise.all(sends);
-    const sendSeconds = (performance.now() - start) / 1000;
-    const serverCpuMs = readCpuMs(server.pid) - serverCpu0;
-    const benchCpu = process.cpuUsage(benchCpu0);
-    const framesWhileSending = frames() - frames0;
-    const deadline = performance.now() + 30_000;
-    while (receivers.some((r) => r.got.size < o.messages) && performance.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    let end = start;
-    for (const r of receivers) for (const t of r.got.values()) if (t > end) end = t;
-    const lockstep = await lockstepRounds(server.pid, receivers, o.messages, 200, (n) => send(`l${n}`, { body: `lockstep ${n}`, n }));
+    const sinces = await Promise.all(members.map(async (u) => (await api(base, 'GET', `/_matrix/client/v3/sync?filter=${encodeURIComponent(FANOUT_FILTER)}`, u.token)).next_batch as string));
+    const receivers = await Promise.all(members.map((u, i) => startReceiver(o.transport, base, u.token, roomId, sinces[i]!)));
+    const send: Send = (txn, content) => api(base, 'PUT', `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${txn}`, sender.token, { msgtype: 'm.text', ...content });
+    ours = await pacedRun(o, server.pid, receivers, send);
+    lockstep = await lockstepRounds(server.pid, receivers, o.messages, 200, (n) => send(`l${n}`, { body: `lockstep ${n}`, n }));
     receivers.forEach((r) => r.stop());
-
-    const latencies: number[] = [];
-    // Per second of sending: whether latency holds steady or grows with a backlog.
-    const bySecond: number[][] = [];
-    let lost = 0;
-    let duplicates = 0;
-    for (const r of receivers) {
-      duplicates += r.duplicates;
-      for (let n = 0; n < o.messages; n++) {
-        const t = r.got.get(n);
-        if (t === undefined) lost++;
-        else {
-          latencies.push(t - sentAt[n]!);
-          (bySecond[Math.floor((sentAt[n]! - start) / 1000)] ??= []).push(t - sentAt[n]!);
-        }
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    const deliveries = latencies.length;
-    const baseline = await rawWebSocketBroadcast(o.members, 2000);
-    const deliveriesPerSecond = deliveries / ((end - start) / 1000);
-    return {
-      scenario: `fanout-${o.transport}`,
-      members: o.members,
-      messages: o.messages,
-      warmup_messages: o.warmupMessages,
-      target_rate_per_s: o.ratePerSecond,
-      achieved_send_rate_per_s: round(o.messages / sendSeconds),
-      latency_ms: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)), max: round(latencies[latencies.length - 1] ?? NaN) },
-      p99_ms_by_second: bySecond.map((l) => round(percentile(l.sort((a, b) => a - b), 99))),
-      deliveries,
-      responses_per_member: round(receivers.reduce((a, r) => a + r.frames, 0) / receivers.length),
-      bytes_per_response: round(receivers.reduce((a, r) => a + r.bytes, 0) / Math.max(1, receivers.reduce((a, r) => a + r.frames, 0))),
-      deliveries_per_s: round(deliveriesPerSecond),
-      // Share of one core while sending (clock ticks of 10 ms, so about ±1%).
-      cpu_share_while_sending: { server: round(serverCpuMs / 1000 / sendSeconds), clients_and_sender: round((benchCpu.user + benchCpu.system) / 1e6 / sendSeconds) },
-      server_cpu_us_per_response: round((serverCpuMs * 1000) / Math.max(1, framesWhileSending), 1),
-      lockstep,
-      lost,
-      duplicates,
-      server_rss_peak_mb: round(server.rss() / 1048576, 1),
-      limit: { what: 'raw WebSocket broadcast deliveries/s (trivial server, same machine)', value: round(baseline) },
-      ratio_of_limit: round(deliveriesPerSecond / baseline, 4),
-      target: { p99_ms_below: 25, lost: 0, duplicates: 0 },
-      met: percentile(latencies, 99) < 25 && lost === 0 && duplicates === 0,
-    };
+    rssPeak = server.rss();
   } finally {
     await server.stop();
   }
+  const floor = await floorRun(o);
+  const p99 = percentile(ours.latencies, 99);
+  const floorP99 = percentile(floor.latencies, 99);
+  const totalFrames = (run: PacedRun): number => Math.max(1, run.framesWhileSending);
+  return {
+    scenario: `fanout-${o.transport}`,
+    members: o.members,
+    messages: o.messages,
+    warmup_messages: o.warmupMessages,
+    target_rate_per_s: o.ratePerSecond,
+    achieved_send_rate_per_s: round(o.messages / ours.sendSeconds),
+    latency_ms: { p50: round(percentile(ours.latencies, 50)), p99: round(p99), max: round(ours.latencies[ours.latencies.length - 1] ?? NaN) },
+    p99_ms_by_second: ours.p99BySecond,
+    deliveries: ours.latencies.length,
+    responses_per_member: round(ours.framesWhileSending / o.members),
+    bytes_per_response: round(ours.bytes / Math.max(1, ours.frames)),
+    deliveries_per_s: round(ours.deliveriesPerSecond),
+    // Share of one core while sending (clock ticks of 10 ms, so about ±1%).
+    cpu_share_while_sending: { server: round(ours.serverCpuMs / 1000 / ours.sendSeconds), clients_and_sender: round(ours.benchCpuMs / 1000 / ours.sendSeconds) },
+    server_cpu_us_per_response: round((ours.serverCpuMs * 1000) / totalFrames(ours), 1),
+    lockstep,
+    lost: ours.lost,
+    duplicates: ours.duplicates,
+    server_rss_peak_mb: round(rssPeak / 1048576, 1),
+    limit: {
+      what: 'the same clients, pace and transport against a trivial server that keeps the messages in an array (same machine, after the real run)',
+      value: {
+        p50_ms: round(percentile(floor.latencies, 50)),
+        p99_ms: round(floorP99),
+        p99_ms_by_second: floor.p99BySecond,
+        lost: floor.lost,
+        cpu_share_while_sending: { server: round(floor.serverCpuMs / 1000 / floor.sendSeconds), clients_and_sender: round(floor.benchCpuMs / 1000 / floor.sendSeconds) },
+        server_cpu_us_per_response: round((floor.serverCpuMs * 1000) / totalFrames(floor), 1),
+      },
+    },
+    ratio_of_limit: round(floorP99 / p99, 4),
+    target: { p99_ms_below: 25, lost: 0, duplicates: 0 },
+    met: p99 < 25 && ours.lost === 0 && ours.duplicates === 0,
+  };
 }
