@@ -7,6 +7,7 @@ import { migrate } from './db/migrations.js';
 import { allMigrations } from './db/schema.js';
 import { createApp } from './http/app.js';
 import { listen, type Listener } from './http/listener.js';
+import { FastRoutes } from './http/fast-routes.js';
 import { createLogger, type Logger } from './log/logger.js';
 import { databaseMetrics } from './metrics/database.js';
 import { httpMetrics } from './metrics/http.js';
@@ -159,7 +160,9 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     const webclient = createWebClient({ ...config.webclient, log });
     if (webclient) app.use(webclient);
     routes = router.stack.filter((l) => l.methods.length > 0).map((l) => ({ path: String(l.path), methods: [...l.methods] }));
-    listener = await listen(app, config.listen.bind, config.listen.port);
+    const fast = new FastRoutes({ log, metrics, authenticate: users.api.authenticate });
+    components.forEach((c) => c.fastRoutes?.(fast));
+    listener = await listen(app, config.listen.bind, config.listen.port, undefined, fast);
     listener.server.on('upgrade', (req, socket, head) => {
       if (!components.some((c) => c.upgrade?.(req, socket, head))) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Router from '@koa/router';
+import type { FastRoutes } from '../http/fast-routes.js';
 
 /**
  * What the composition root knows of a component: its routes, and what to do at start and stop
@@ -9,6 +10,8 @@ import type Router from '@koa/router';
 export interface Component {
   readonly name: string;
   routes?(router: Router): void;
+  /** Hot GET routes of the client listener answered past koa (http/fast-routes.ts); each is also in `routes`. */
+  fastRoutes?(routes: FastRoutes): void;
   /** Routes of the federation listener (`/_matrix/federation/*`, `/_matrix/key/*`), apart from the client API. */
   federationRoutes?(router: Router): void;
   /** Takes an HTTP upgrade (WebSocket) it serves and returns true; false leaves it to others. */

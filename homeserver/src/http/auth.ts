@@ -36,9 +36,13 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
  * that older clients and tools still send. Undefined when neither is there.
  */
 export function accessTokenOf(ctx: Context): string | undefined {
-  const header = ctx.get('authorization');
+  return accessTokenFrom(ctx.get('authorization'), queryString(ctx, 'access_token'));
+}
+
+/** accessTokenOf, from the `Authorization` header and the `access_token` query parameter. */
+export function accessTokenFrom(header: string | undefined, queryToken: string | undefined): string | undefined {
   if (header) return BEARER.exec(header)?.[1];
-  return queryString(ctx, 'access_token') || undefined;
+  return queryToken || undefined;
 }
 
 export function clientInfoOf(ctx: Context): ClientInfo {

@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type Koa from 'koa';
+import type { FastRoutes } from './fast-routes.js';
 
 export interface Listener {
   readonly server: http.Server | https.Server;
@@ -11,8 +12,11 @@ export interface Listener {
   close(graceMs: number): Promise<void>;
 }
 
-/** Serves `app` on plain HTTP, or on HTTPS when `tls` (certificate and key) is given. */
-export async function listen(app: Koa, bind: string, port: number, tls?: SecureContextOptions): Promise<Listener> {
+/**
+ * Serves `app` on plain HTTP, or on HTTPS when `tls` (certificate and key) is given; `fast` takes
+ * its few routes before koa sees them.
+ */
+export async function listen(app: Koa, bind: string, port: number, tls?: SecureContextOptions, fast?: FastRoutes): Promise<Listener> {
   let inFlight = 0;
   let drained: (() => void) | undefined;
   const handle = app.callback();
@@ -22,7 +26,7 @@ export async function listen(app: Koa, bind: string, port: number, tls?: SecureC
       inFlight--;
       if (inFlight === 0) drained?.();
     });
-    void handle(req, res);
+    if (fast?.serve(req, res) !== true) void handle(req, res);
   };
   const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest);
   // Long-polls last up to a few minutes; the default 5-minute request timeout would cut them.

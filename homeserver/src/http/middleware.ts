@@ -17,34 +17,47 @@ export interface RequestState {
 const requestIdPrefix = randomBytes(4).toString('base64url');
 let requestCounter = 0;
 
+export function nextRequestId(): string {
+  return `${requestIdPrefix}${(++requestCounter).toString(36)}`;
+}
+
+/** Measures an answered request, and logs it at info. */
+export function observeRequest(log: Logger, metrics: HttpMetrics | undefined, r: { reqId: string; method: string; route: string; path: string; status: number; ms: number }): void {
+  metrics?.observe(r.method, r.route, r.status, r.ms / 1000);
+  // Request logs are info: at the usual warn level, the line is not even put together.
+  if (log.isLevelEnabled('info')) {
+    // The path without its query: access tokens may travel in `?access_token=`.
+    log.info({ reqId: r.reqId, method: r.method, route: r.route, path: r.path, status: r.status, durationMs: Math.round(r.ms * 10) / 10 }, 'request');
+  }
+}
+
 /** Gives each request an ID, then logs and measures it once it is answered. */
 export function requestContext(log: Logger, metrics: HttpMetrics | undefined, maxJsonBodyBytes: number | ((path: string) => number)): Middleware {
   return async (ctx, next) => {
     const started = performance.now();
     const state = ctx.state as RequestState;
-    state.requestId = `${requestIdPrefix}${(++requestCounter).toString(36)}`;
+    state.requestId = nextRequestId();
     state.maxJsonBodyBytes = typeof maxJsonBodyBytes === 'number' ? maxJsonBodyBytes : maxJsonBodyBytes(ctx.path);
     try {
       await next();
     } finally {
-      const ms = performance.now() - started;
       const route = typeof ctx._matchedRoute === 'string' ? ctx._matchedRoute : 'unmatched';
-      metrics?.observe(ctx.method, route, ctx.status, ms / 1000);
-      // Request logs are info: at the usual warn level, the line is not even put together.
-      if (log.isLevelEnabled('info')) {
-        // The path without its query: access tokens may travel in `?access_token=`.
-        log.info({ reqId: state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, durationMs: Math.round(ms * 10) / 10 }, 'request');
-      }
+      observeRequest(log, metrics, { reqId: state.requestId, method: ctx.method, route, path: ctx.path, status: ctx.status, ms: performance.now() - started });
     }
   };
 }
 
+/** The spec's recommended CORS headers, on every response. */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization',
+};
+
 /** The spec's recommended CORS headers on every response; OPTIONS is answered without running any endpoint logic. */
 export function cors(): Middleware {
   return async (ctx, next) => {
-    ctx.set('Access-Control-Allow-Origin', '*');
-    ctx.set('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
-    ctx.set('Access-Control-Allow-Headers', 'X-Requested-With, Content-Type, Authorization');
+    for (const name in CORS_HEADERS) ctx.set(name, CORS_HEADERS[name]!);
     if (ctx.method === 'OPTIONS') {
       ctx.status = 204;
       return;
@@ -59,22 +72,32 @@ export function cors(): Middleware {
  */
 export function refuseNul(): Middleware {
   return async (ctx, next) => {
-    // Node's HTTP parser refuses a raw NUL in the request line, so one can only come as %00, and
-    // only a path with a `%` needs decoding at all.
-    const raw = ctx.path;
-    let path = raw;
-    if (raw.includes('%')) {
-      try {
-        path = decodeURIComponent(raw);
-      } catch {
-        throw errors.invalidParam('The request path is not valid percent-encoding');
-      }
-    }
-    if (path.includes('\u0000') || ctx.querystring.includes('%00')) {
-      throw errors.invalidParam('NUL characters are not allowed in the path or query');
-    }
+    checkNoNul(ctx.path, ctx.querystring);
     await next();
   };
+}
+
+export function checkNoNul(rawPath: string, querystring: string): void {
+  // Node's HTTP parser refuses a raw NUL in the request line, so one can only come as %00, and
+  // only a path with a `%` needs decoding at all.
+  let path = rawPath;
+  if (rawPath.includes('%')) {
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      throw errors.invalidParam('The request path is not valid percent-encoding');
+    }
+  }
+  if (path.includes('\u0000') || querystring.includes('%00')) {
+    throw errors.invalidParam('NUL characters are not allowed in the path or query');
+  }
+}
+
+/** The error a client sees for a failure: unexpected ones are logged and become 500 M_UNKNOWN. */
+export function asMatrixError(err: unknown, log: Logger, reqId: string, route: unknown): MatrixError {
+  if (err instanceof MatrixError) return err;
+  log.error({ err, reqId, route }, 'request failed');
+  return errors.unknown();
 }
 
 /** Renders every failure as Matrix error JSON; unexpected ones are logged and become 500 M_UNKNOWN. */
@@ -83,11 +106,7 @@ export function errorHandler(log: Logger): Middleware {
     try {
       await next();
     } catch (err) {
-      const matrix = err instanceof MatrixError ? err : undefined;
-      if (!matrix) {
-        log.error({ err, reqId: (ctx.state as RequestState).requestId, route: ctx._matchedRoute }, 'request failed');
-      }
-      const e = matrix ?? errors.unknown();
+      const e = asMatrixError(err, log, (ctx.state as RequestState).requestId, ctx._matchedRoute);
       ctx.status = e.status;
       for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
       ctx.body = e.toJSON();

@@ -48,7 +48,13 @@ export function queryString(ctx: Context, name: string): string | undefined {
 export function queryInt(ctx: Context, name: string, options: { min?: number; max?: number; fallback: number }): number;
 export function queryInt(ctx: Context, name: string, options: { min?: number; max?: number }): number | undefined;
 export function queryInt(ctx: Context, name: string, options: { min?: number; max?: number; fallback?: number }): number | undefined {
-  const s = queryString(ctx, name);
+  return parseInteger(queryString(ctx, name), name, options);
+}
+
+/** queryInt of a parameter's value already read. */
+export function parseInteger(s: string | undefined, name: string, options: { min?: number; max?: number; fallback: number }): number;
+export function parseInteger(s: string | undefined, name: string, options: { min?: number; max?: number; fallback?: number }): number | undefined;
+export function parseInteger(s: string | undefined, name: string, options: { min?: number; max?: number; fallback?: number }): number | undefined {
   if (s === undefined || s === '') return options.fallback;
   if (!/^-?\d+$/.test(s)) throw errors.invalidParam(`${name} must be an integer`);
   const n = Number(s);

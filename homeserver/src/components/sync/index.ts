@@ -13,7 +13,7 @@ import { presenceRoutes } from './routes/presence.js';
 import { PushRules } from './push-rules.js';
 import { pushRuleRoutes } from './routes/push-rules.js';
 import { receiptRoutes } from './routes/receipts.js';
-import { syncRoutes } from './routes/sync.js';
+import { syncFastRoutes, syncRoutes } from './routes/sync.js';
 import { typingRoutes } from './routes/typing.js';
 import { Typing } from './typing.js';
 import { WsSync, type WsOptions } from './ws.js';
@@ -132,6 +132,7 @@ export async function createSync(deps: SyncComponentDeps): Promise<SyncComponent
       presenceRoutes(router, presence, deps.rooms, deps.authenticate);
       pushRuleRoutes(router, pushRules, deps.authenticate);
     },
+    fastRoutes: (routes) => syncFastRoutes(routes, syncDeps),
     upgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     beforeStop() {
       notifier.close();
