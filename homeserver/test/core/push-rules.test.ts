@@ -337,3 +337,30 @@ test('the default rules of many users, compiled once and shared, still name each
     });
   }
 });
+
+test('shared rules answer each event for itself, whether one event goes to many users or events alternate', (t) => {
+  const DAVE = '@dave:example.org';
+  const users = ['@alice:example.org', '@bob:example.org', '@carol:example.org'];
+  const rulesets = users.map((u) => defaultPushRules(u));
+  const forUser = (j: number) => ctx({ userId: users[j]!, displayName: undefined });
+  const events: Array<{ event: PushEvent; notify: boolean; ruleId: string | undefined }> = [
+    { event: message('plain words', {}, DAVE), notify: true, ruleId: '.m.rule.message' },
+    { event: message('a notice', { msgtype: 'm.notice' }, DAVE), notify: false, ruleId: '.m.rule.suppress_notices' },
+    { event: { type: 'm.reaction', room_id: ROOM, sender: DAVE, content: {} }, notify: false, ruleId: '.m.rule.reaction' },
+    { event: message('edited', { 'm.relates_to': { rel_type: 'm.replace', event_id: '$x' } }, DAVE), notify: false, ruleId: '.m.rule.suppress_edits' },
+  ];
+  // Each event to every user in turn, then the events interleaved, then two equal events that are
+  // different objects: every answer must be the event's own.
+  const order = [...events.flatMap((e) => users.map((_, j) => ({ e, j }))), ...users.flatMap((_, j) => events.map((e) => ({ e, j })))];
+  for (const { e, j } of order) {
+    const r = evaluatePushRules(rulesets[j]!, e.event, forUser(j));
+    t.is(r.notify, e.notify, `${String(e.event.type)} for ${users[j]}`);
+    t.is(r.ruleId, e.ruleId);
+  }
+  const notice = message('x', { msgtype: 'm.notice' }, DAVE);
+  const text = message('x', {}, DAVE);
+  for (let k = 0; k < 3; k++) {
+    t.false(evaluatePushRules(rulesets[0]!, notice, forUser(0)).notify);
+    t.true(evaluatePushRules(rulesets[0]!, text, forUser(0)).notify);
+  }
+});

@@ -182,6 +182,25 @@ export function compileMemberCount(is: string): ((count: number) => boolean) | u
 
 const never: Test = () => false;
 
+/**
+ * A test that reads only the event, remembering its answer for the last event it saw. Sync counts
+ * a new event against every member's rules one member after another, with the same event object
+ * each time, and most of those rules are the same compiled objects (`shared` below): all but the
+ * first member get each such answer without walking the event again. Events are never changed
+ * once stored; one parsed anew is another object and is tested afresh.
+ */
+function perEvent(test: (event: PushEvent) => boolean): Test {
+  let last: PushEvent | undefined;
+  let answer = false;
+  return (event) => {
+    if (event !== last) {
+      answer = test(event);
+      last = event;
+    }
+    return answer;
+  };
+}
+
 function compileCondition(c: unknown): Test {
   if (!isJsonObject(c)) return never;
   switch (c.kind) {
@@ -190,25 +209,25 @@ function compileCondition(c: unknown): Test {
       const parts = splitPath(c.key);
       const glob = compileGlob(c.pattern);
       const words = c.key === 'content.body';
-      return (event) => {
+      return perEvent((event) => {
         const value = valueAtParts(event, parts);
         return typeof value === 'string' && glob(value, words);
-      };
+      });
     }
     case 'event_property_is': {
       if (typeof c.key !== 'string' || !isComparable(c.value)) return never;
       const parts = splitPath(c.key);
       const want = c.value;
-      return (event) => valueAtParts(event, parts) === want;
+      return perEvent((event) => valueAtParts(event, parts) === want);
     }
     case 'event_property_contains': {
       if (typeof c.key !== 'string' || !isComparable(c.value)) return never;
       const parts = splitPath(c.key);
       const want = c.value;
-      return (event) => {
+      return perEvent((event) => {
         const value = valueAtParts(event, parts);
         return Array.isArray(value) && value.some((v) => isComparable(v) && v === want);
-      };
+      });
     }
     case 'contains_display_name':
       return (event, ctx) => {
@@ -249,10 +268,10 @@ function compileTest(kind: PushRuleKind, rule: PushRule): Test {
     case 'content': {
       if (typeof rule.pattern !== 'string') return never;
       const glob = compileGlob(rule.pattern);
-      return (event) => {
+      return perEvent((event) => {
         const body = valueAtParts(event, BODY);
         return typeof body === 'string' && glob(body, true);
-      };
+      });
     }
     case 'room': {
       const id = rule.rule_id;
