@@ -8,24 +8,52 @@ import { createScratchDatabase } from './database.js';
  * PostgreSQL server (so with its fsync and synchronous_commit settings). Commits per second.
  */
 export async function rawPgCommitRate(seconds = 2): Promise<number> {
+  return withCommits(async (commit) => {
+    let n = 0;
+    const start = performance.now();
+    const end = start + seconds * 1000;
+    while (performance.now() < end) {
+      await commit();
+      n++;
+    }
+    return n / ((performance.now() - start) / 1000);
+  });
+}
+
+/** Runs `work` with a function that commits one 200-byte row into a table of a fresh database. */
+async function withCommits<T>(work: (commit: () => Promise<unknown>) => Promise<T>): Promise<T> {
   const db = await createScratchDatabase('hearth_bench_raw');
   const c = new pg.Client({ connectionString: db.url });
   try {
     await c.connect();
     await c.query('CREATE TABLE t (id bigserial PRIMARY KEY, body text NOT NULL)');
     const row = 'x'.repeat(200);
-    let n = 0;
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    while (performance.now() < end) {
-      await c.query('INSERT INTO t (body) VALUES ($1)', [row]);
-      n++;
-    }
-    return n / ((performance.now() - start) / 1000);
+    return await work(() => c.query('INSERT INTO t (body) VALUES ($1)', [row]));
   } finally {
     await c.end().catch(() => undefined);
     await db.drop();
   }
+}
+
+/**
+ * How long one commit takes on this PostgreSQL when commits come at a steady pace, as a send of
+ * the fan-out bench does (one every `intervalMs`, single-row INSERTs into a fresh database): a
+ * send is delivered only after its commit, so a disk that stalls shows in the delivery p99.
+ */
+export async function rawPgCommitLatency(seconds: number, intervalMs: number): Promise<{ p50_ms: number; p99_ms: number; max_ms: number }> {
+  const took = await withCommits(async (commit) => {
+    const out: number[] = [];
+    const end = performance.now() + seconds * 1000;
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await commit();
+      out.push(performance.now() - t0);
+      await new Promise((res) => setTimeout(res, intervalMs));
+    }
+    return out.sort((x, y) => x - y);
+  });
+  const at = (q: number): number => Math.round(took[Math.min(took.length - 1, Math.ceil(q * took.length) - 1)]! * 100) / 100;
+  return { p50_ms: at(0.5), p99_ms: at(0.99), max_ms: Math.round(took[took.length - 1]! * 100) / 100 };
 }
 
 /**
