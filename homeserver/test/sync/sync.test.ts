@@ -312,3 +312,25 @@ test('push rules: the default rule set', async (t) => {
   t.deepEqual(invite.conditions.find((c: any) => c.key === 'state_key').pattern, alice.userId);
   t.deepEqual(res.body.global.underride.map((x: any) => x.rule_id), ['.m.rule.call', '.m.rule.encrypted_room_one_to_one', '.m.rule.room_one_to_one', '.m.rule.message', '.m.rule.encrypted']);
 });
+
+test('/sync, answered past koa, carries the same headers; its other spellings and methods still answer', async (t) => {
+  const s = await startTestServer(t, open);
+  const alice = await registerUser(s, 'alice');
+  const auth = { authorization: `Bearer ${alice.accessToken}` };
+  const plain = await s.request('GET', '/_matrix/client/v3/sync?timeout=0', undefined, auth);
+  t.is(plain.status, 200);
+  t.is(plain.headers.get('content-type'), 'application/json; charset=utf-8');
+  t.is(plain.headers.get('access-control-allow-origin'), '*');
+  t.truthy(plain.body.next_batch);
+  const query = await s.request('GET', `/_matrix/client/v3/sync?timeout=0&access_token=${encodeURIComponent(alice.accessToken)}`);
+  t.is(query.status, 200);
+  const slash = await s.request('GET', '/_matrix/client/v3/sync/?timeout=0', undefined, auth);
+  t.is(slash.status, 200);
+  t.truthy(slash.body.next_batch);
+  const head = await fetch(`${s.url}/_matrix/client/v3/sync?timeout=0`, { method: 'HEAD', headers: auth });
+  t.is(head.status, 200);
+  const options = await fetch(`${s.url}/_matrix/client/v3/sync`, { method: 'OPTIONS' });
+  t.is(options.status, 204);
+  const badTimeout = await s.request('GET', '/_matrix/client/v3/sync?timeout=soon', undefined, auth);
+  t.deepEqual([badTimeout.status, badTimeout.body.errcode, badTimeout.headers.get('access-control-allow-origin')], [400, 'M_INVALID_PARAM', '*']);
+});
