@@ -74,6 +74,8 @@ export async function startHomeserver(config: Config, options: StartOptions = {}
     url: config.database.url,
     embeddedDir: path.join(config.dataDir, 'db'),
     poolMax: config.database.poolMax,
+    warn: (message) => log.warn({ component: 'database' }, message),
+    onPoolStarved: (connections) => log.error({ component: 'database', connections }, 'database pool starved: no connection was free for a query'),
   });
   const users = createUsers({ db: database.db, log, config });
   const components: Component[] = [

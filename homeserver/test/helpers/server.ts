@@ -5,6 +5,7 @@ import type { ExecutionContext } from 'ava';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/config.js';
 import { startHomeserver, type Homeserver, type StartOptions } from '../../src/homeserver.js';
+import { createLogger } from '../../src/log/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface TestServer {
@@ -38,7 +39,9 @@ export async function startTestServer(
     },
   });
   options.tweak?.(config);
-  const hs = await startHomeserver(config, options);
+  // A silent server still tells of a starved database pool: a test that then times out says why.
+  const log = options.log ?? (process.env.HS_TEST_LOG_LEVEL ? undefined : createLogger('error', { write: (line: string) => void (line.includes('"component":"database"') && process.stderr.write(line)) }));
+  const hs = await startHomeserver(config, { ...options, ...(log ? { log } : {}) });
   t.teardown(async () => {
     await hs.stop();
     await database.drop();
